@@ -1,0 +1,141 @@
+"""Command line: ``influence rank | generate``.
+
+The commands only translate options into keyword arguments of the library, turn
+:class:`~influence.errors.InfluenceError` into one ``Error: ...`` line with exit code 1, and send
+warnings and timings to stderr. stdout carries only data.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+from contextlib import contextmanager
+
+import click
+import polars as pl
+
+from . import __version__
+from .config import GOALS, TIER_PRESETS, ScoringConfig
+from .engine import Diagnostics, load, score
+from .errors import InfluenceError
+from .io.write import FORMATS, emit, format_table, render
+from .segments import SEGMENTS
+from .shortlist import SHORTLIST_COLUMNS, shortlist
+
+#: Columns of the terminal table (fits 80 columns).
+_TABLE_COLUMNS = ("rank", "account", "tier", "followers", "reach", "cred", "peer", "score")
+
+
+def _warn_to_stderr(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"Warning: {message}", err=True)
+
+
+@contextmanager
+def _user_errors(quiet: bool):
+    """Report library errors as one line and exit 1; warnings as ``Warning:`` lines."""
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.simplefilter("always")
+            warnings.showwarning = _warn_to_stderr
+        try:
+            yield
+        except InfluenceError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted; no output was written", err=True)
+            sys.exit(130)
+        except MemoryError:
+            click.echo("Error: out of memory; the graph is too large for this machine", err=True)
+            sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="influence")
+def main():
+    """Rank the accounts of a social graph; separate mass influencers from micro-influencers.
+
+    Edges go src -> dst when src pays attention to dst (follows, likes, shares, replies to,
+    mentions it). Run `influence COMMAND --help` for each command.
+    """
+
+
+def _input_options(fn):
+    fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
+    fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
+    fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,
+                      help="Node table (Parquet/CSV) with id, name, followers, topic, cost, "
+                           "sponsored_share, verified. Default: nodes.parquet beside edges.parquet.")(fn)
+    return fn
+
+
+def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
+    account = pl.coalesce(pl.col("name"), pl.col("id").cast(pl.String)).alias("account")
+    cols = [pl.col("rank"), account]
+    if with_segment:
+        cols.append(pl.col("segment").str.slice(0, 5).alias("seg"))
+    cols += [
+        pl.col("tier"), pl.col("followers"), pl.col("reach"),
+        pl.col("credibility").alias("cred"), pl.col("peer_influence").alias("peer"), pl.col("score"),
+    ]
+    return frame.select(cols)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@_input_options
+@click.option("--segment", type=click.Choice([*SEGMENTS, "all"]), default=None,
+              help="One shortlist of this segment ('all': every account). Default: mass and micro.")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows per shortlist.")
+@click.option("--goal", type=click.Choice(GOALS), default="balanced", show_default=True,
+              help="How score weighs reach, credibility and peer influence.")
+@click.option("--topic", default=None, help="Only accounts of this topic (or detected community).")
+@click.option("--tiers", type=click.Choice(list(TIER_PRESETS)), default="default", show_default=True,
+              help="Follower-count tier preset.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write here (atomically) instead of stdout.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+              help="Seed of every randomised step.")
+@click.option("--quiet", "-q", is_flag=True, help="No warnings or timings on stderr.")
+def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, fmt, output, seed, quiet):
+    """Rank the accounts of the graph at PATH and print shortlists.
+
+    PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
+    (and nodes.parquet).
+    """
+    with _user_errors(quiet):
+        started = time.perf_counter()
+        config = ScoringConfig(goal=goal, seed=seed, tiers=tiers)
+        diag = Diagnostics()
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config)
+        diag.timings["load"] = time.perf_counter() - started
+        scores = score(graph, config, diagnostics=diag)
+        segments = [segment] if segment else ["mass", "micro"]
+        lists = [shortlist(scores, seg, top, topic=topic) for seg in segments]
+        if fmt == "table":
+            parts = []
+            for seg, frame in zip(segments, lists):
+                title = "all accounts" if seg == "all" else f"{seg} influencers" if seg in ("mass", "micro") else f"{seg} accounts"
+                parts.append(format_table(_table_view(frame, seg == "all"), title=f"{title} (top {top})"))
+            data = "\n".join(parts).encode()
+        else:
+            frame = pl.concat(lists, how="vertical")
+            columns = list(SHORTLIST_COLUMNS) + [c for c in frame.columns if c not in SHORTLIST_COLUMNS]
+            data = render(frame.select(columns), fmt)
+        emit(data, output)
+        if not quiet:
+            total = time.perf_counter() - started
+            phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
+            click.echo(
+                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows; "
+                f"{total:.2f} s ({phases})",
+                err=True,
+            )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,198 @@
+"""The one orchestrator: input -> graph -> scores -> segments -> polars DataFrame."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from .config import ScoringConfig
+from .errors import ConfigError
+from .graph import Graph, build_graph
+from .io.read import read_input
+from .kernels.neighbourhood import matched_weight
+from .scores.community import compute_communities
+from .scores.credibility import compute_credibility
+from .scores.peer_influence import compute_peer_influence
+from .scores.reach import compute_reach
+from .segments import assign_segments, assign_tiers
+from .shortlist import goal_score
+
+#: Columns of the score table, in order (the contract's columns first, then the components).
+SCORE_COLUMNS = (
+    "id", "name", "segment", "tier", "followers", "reach", "credibility", "peer_influence", "score",
+    "audience", "expected_spread", "pass_on",
+    "audience_authenticity", "engagement_authenticity", "engagement_rate", "relative_engagement",
+    "pod_score", "loyal_share", "distrust_share", "sponsored_share",
+    "pagerank", "amplification", "community_standing",
+    "community", "community_concentration", "community_breadth", "genuineness",
+)
+
+
+@dataclass
+class Diagnostics:
+    """What a scoring run did: timings (seconds), iterations, and the signals it lacked."""
+
+    timings: dict = field(default_factory=dict)
+    pagerank_iterations: int = 0
+    pagerank_residual: float = 0.0
+    community_sweeps: int = 0
+    communities_from_topic: bool = False
+    tier_mode: str = ""
+    unavailable: list = field(default_factory=list)
+
+
+def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
+         config: ScoringConfig | None = None) -> Graph:
+    """Read an edge table (path or polars frame) and an optional node table into a Graph.
+
+    ``src -> dst`` means src pays attention to dst (follows, likes, shares, ...). See
+    :func:`influence.io.read_input` for the accepted inputs.
+    """
+    raw = read_input(edges, nodes, src_col=src_col, dst_col=dst_col)
+    return build_graph(raw, config)
+
+
+def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:
+    config = config or ScoringConfig()
+    if not isinstance(config, ScoringConfig):
+        raise ConfigError(f"config must be a ScoringConfig, got {type(config).__name__}")
+    return config.replace(**overrides) if overrides else config
+
+
+def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostics | None = None,
+          **overrides) -> pl.DataFrame:
+    """Score every account of ``graph``.
+
+    Parameters
+    ----------
+    graph
+        A :class:`Graph`, or anything :func:`load` accepts.
+    config
+        Scoring parameters; keyword ``overrides`` (e.g. ``seed=1``, ``goal="awareness"``)
+        replace single fields.
+    diagnostics
+        Filled in with timings and iteration counts when given.
+
+    Returns
+    -------
+    polars.DataFrame, one row per account in id order, with ``SCORE_COLUMNS``: ``reach``,
+    ``credibility``, ``peer_influence`` and ``score`` in [0, 1] (higher is more), ``segment``,
+    ``tier``, ``followers`` and the components behind the scores.
+    """
+    config = _config(config, overrides)
+    diag = diagnostics if diagnostics is not None else Diagnostics()
+    if not isinstance(graph, Graph):
+        started = time.perf_counter()
+        graph = load(graph, config=config)
+        diag.timings["load"] = time.perf_counter() - started
+
+    def timed(name, fn, *args):
+        started = time.perf_counter()
+        result = fn(*args)
+        diag.timings[name] = diag.timings.get(name, 0.0) + time.perf_counter() - started
+        return result
+
+    reported = graph.node_column("followers")
+    has_reported = reported is not None and graph.nodes["followers"].null_count() < graph.n_nodes
+    followers = graph.follow.in_degree.astype(np.float64)
+    if has_reported:
+        followers = np.where(graph.nodes["followers"].is_null().to_numpy(), followers, np.nan_to_num(reported))
+
+    if graph.follow.n_edges == 0:
+        diag.unavailable.append("no follow edges: audiences are the accounts that interact")
+    if graph.interaction.n_edges == 0:
+        diag.unavailable.append("no interaction edges: credibility from audience structure only, "
+                                "peer influence from the follow layer")
+    elif graph.reshare.n_edges == 0:
+        diag.unavailable.append("no share/retweet/quote edges: pass-on rates use the prior")
+    for message in diag.unavailable:
+        warnings.warn(message, stacklevel=2)
+
+    reach = timed("reach", compute_reach, graph, config)
+    cred = timed("credibility", compute_credibility, graph, followers, config)
+    comm = timed("communities", compute_communities, graph, config)
+    peer = timed("peer_influence", compute_peer_influence, graph, comm.community, config)
+    diag.pagerank_iterations, diag.pagerank_residual = peer.n_iter, peer.residual
+    diag.community_sweeps, diag.communities_from_topic = comm.n_sweeps, comm.from_topic
+
+    started = time.perf_counter()
+    loyal = loyal_share(graph)
+    segment = assign_segments(
+        reach=reach.reach,
+        credibility=cred.credibility,
+        audience=reach.audience,
+        audience_authenticity=cred.audience_authenticity,
+        engagement_authenticity=cred.engagement_authenticity,
+        pod_score=cred.pod_score,
+        concentration=comm.concentration,
+        loyal_share=loyal,
+        has_interactions=cred.has_interactions,
+        config=config,
+    )
+    tier, diag.tier_mode = assign_tiers(followers, config, has_reported)
+    names = graph.nodes["name"] if graph.nodes is not None and "name" in graph.nodes.columns else None
+    frame = pl.DataFrame(
+        {
+            "id": graph.ids,
+            "name": names if names is not None else pl.Series("name", [None] * graph.n_nodes, dtype=pl.String),
+            "segment": pl.Series(segment.tolist(), dtype=pl.String),
+            "tier": pl.Series(tier.tolist(), dtype=pl.String),
+            "followers": np.rint(followers).astype(np.int64),
+            "reach": reach.reach,
+            "credibility": cred.credibility,
+            "peer_influence": peer.peer_influence,
+            "score": np.zeros(graph.n_nodes),
+            "audience": np.rint(reach.audience).astype(np.int64),
+            "expected_spread": reach.expected_spread,
+            "pass_on": reach.pass_on,
+            "audience_authenticity": cred.audience_authenticity,
+            "engagement_authenticity": cred.engagement_authenticity,
+            "engagement_rate": cred.engagement_rate,
+            "relative_engagement": cred.relative_engagement,
+            "pod_score": cred.pod_score,
+            "loyal_share": loyal,
+            "distrust_share": cred.distrust_share,
+            "sponsored_share": cred.sponsored_share,
+            "pagerank": peer.pagerank,
+            "amplification": peer.amplification,
+            "community_standing": peer.community_standing,
+            "community": pl.Series([comm.names[c] for c in comm.community.tolist()], dtype=pl.String),
+            "community_concentration": comm.concentration,
+            "community_breadth": comm.breadth,
+            "genuineness": cred.genuineness,
+        }
+    )
+    frame = frame.with_columns(goal_score(frame, config.goal))
+    extra = [c for c in ("topic", "cost", "verified") if graph.nodes is not None and c in graph.nodes.columns]
+    if extra:
+        frame = frame.with_columns([graph.nodes[c] for c in extra])
+    diag.timings["segments"] = time.perf_counter() - started
+    return frame
+
+
+def loyal_share(graph: Graph) -> np.ndarray:
+    """float64[n]: share of the interaction events an account receives from repeat engagers.
+
+    A repeat engager engaged at least twice; with follow edges it must also be a follower (a
+    burst of attention from strangers does not count).
+    """
+    events = graph.events
+    n = graph.n_nodes
+    total = events.in_strength
+    if events.n_edges == 0:
+        return np.zeros(n)
+    if graph.follow.n_edges:
+        loyal_w, _ = matched_weight(
+            events.in_indptr, events.in_indices, events.in_data,
+            graph.follow.in_indptr, graph.follow.in_indices, 2.0,
+        )
+    else:
+        loyal_w, _ = matched_weight(
+            events.in_indptr, events.in_indices, events.in_data,
+            events.in_indptr, events.in_indices, 2.0,
+        )
+    return np.divide(loyal_w, total, out=np.zeros(n), where=total > 0)

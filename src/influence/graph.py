@@ -1,0 +1,262 @@
+"""The graph: an id map plus CSR arrays (in- and out-edges) per layer.
+
+Layers, all built from the same edge table (``src -> dst``: src pays attention to dst):
+
+``follow``
+    ``follow`` edges; weight = how many times the row appears (normally 1).
+``interaction``
+    positive interactions; weight = sum of count x kind weight
+    (share/retweet > quote > comment/reply/trust > like/mention; configurable).
+``events``
+    the same positive interactions counted without kind weights (weight = number of events).
+``reshare``
+    the ``share``/``retweet``/``quote`` subset of ``interaction``; weight = count.
+``negative``
+    ``distrust``/``dislike``/``report``/``block``/``unfollow``; weight = count.
+``attention``
+    the union of ``follow`` and ``interaction`` (weight = follow count + interaction weight):
+    everyone who pays positive attention to an account.
+
+Account indices are dense int32 in ``[0, n_nodes)``, assigned in sorted id order, so they do
+not depend on the order of the input rows. No array is ever sized by an id value.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import polars as pl
+
+from .config import FOLLOW_KINDS, INTERACTION_KINDS, NEGATIVE_KINDS, RESHARE_KINDS, ScoringConfig
+from .errors import EmptyGraphError
+from .io.read import RawInput
+from .kernels.csr import IntIdIndex, coo_to_csr, transpose_csr
+from .kernels.neighbourhood import row_sums
+
+LAYER_NAMES = ("follow", "interaction", "events", "reshare", "negative", "attention")
+_FOLLOW, _INTERACTION, _NEGATIVE = 0, 1, 2
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One edge layer as CSR over targets (``in_*``) and over sources (``out_*``).
+
+    Row ``v`` of the in-CSR lists the accounts ``u`` with an edge ``u -> v`` (``v``'s audience
+    in this layer); row ``u`` of the out-CSR lists the accounts ``u`` pays attention to.
+    """
+
+    in_indptr: np.ndarray
+    in_indices: np.ndarray
+    in_data: np.ndarray
+    out_indptr: np.ndarray
+    out_indices: np.ndarray
+    out_data: np.ndarray
+
+    @property
+    def n_edges(self) -> int:
+        """Distinct (src, dst) pairs in this layer."""
+        return int(self.in_indices.shape[0])
+
+    @cached_property
+    def in_degree(self) -> np.ndarray:
+        """int64[n]: distinct accounts pointing at each account."""
+        return np.diff(self.in_indptr)
+
+    @cached_property
+    def out_degree(self) -> np.ndarray:
+        """int64[n]: distinct accounts each account points at."""
+        return np.diff(self.out_indptr)
+
+    @cached_property
+    def in_strength(self) -> np.ndarray:
+        """float64[n]: total weight of each account's in-edges."""
+        return row_sums(self.in_indptr, self.in_data)
+
+    @cached_property
+    def out_strength(self) -> np.ndarray:
+        """float64[n]: total weight of each account's out-edges."""
+        return row_sums(self.out_indptr, self.out_data)
+
+    @classmethod
+    def from_edges(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int) -> "Layer":
+        """Build both CSRs from int32 ``src``/``dst`` indices; duplicate pairs are summed."""
+        in_indptr, in_indices, in_data = coo_to_csr(dst, src, weight, n_nodes)
+        out_indptr, out_indices, out_data = transpose_csr(in_indptr, in_indices, in_data, n_nodes)
+        return cls(in_indptr, in_indices, in_data, out_indptr, out_indices, out_data)
+
+    def to_scipy(self):
+        """The layer as a ``scipy.sparse.csr_array`` with ``A[u, v]`` = weight of ``u -> v``."""
+        import scipy.sparse as sp
+
+        n = self.in_indptr.shape[0] - 1
+        return sp.csr_array((self.out_data, self.out_indices, self.out_indptr), shape=(n, n))
+
+
+@dataclass(frozen=True, eq=False)
+class LoadReport:
+    """What loading did to the input: counts for warnings and the report."""
+
+    n_rows: int
+    n_self_loops: int
+    rows_by_kind: dict
+    unknown_kinds: tuple
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """Accounts and their edge layers.
+
+    Attributes
+    ----------
+    ids
+        polars Series (Int64 or String) of account ids; position ``i`` is account index ``i``.
+    layers
+        ``{name: Layer}`` for every name in ``LAYER_NAMES`` (empty layers included).
+    nodes
+        The node table aligned to ``ids`` (one row per account, nulls where absent), or None.
+    report
+        Counts from loading.
+    """
+
+    ids: pl.Series
+    layers: dict
+    nodes: pl.DataFrame | None
+    report: LoadReport
+    kind_weights: dict = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.ids.len())
+
+    @property
+    def follow(self) -> Layer:
+        return self.layers["follow"]
+
+    @property
+    def interaction(self) -> Layer:
+        return self.layers["interaction"]
+
+    @property
+    def events(self) -> Layer:
+        return self.layers["events"]
+
+    @property
+    def reshare(self) -> Layer:
+        return self.layers["reshare"]
+
+    @property
+    def negative(self) -> Layer:
+        return self.layers["negative"]
+
+    @property
+    def attention(self) -> Layer:
+        return self.layers["attention"]
+
+    def node_column(self, name: str, default=None, dtype=np.float64) -> np.ndarray | None:
+        """A node-table column as a numpy array aligned to account indices, nulls -> ``default``.
+
+        Returns None when there is no node table or no such column.
+        """
+        if self.nodes is None or name not in self.nodes.columns:
+            return None
+        col = self.nodes[name]
+        if default is not None:
+            col = col.fill_null(default)
+        return col.to_numpy().astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v.n_edges}" for k, v in self.layers.items() if k not in ("attention", "events"))
+        return f"Graph(n_nodes={self.n_nodes}, {sizes})"
+
+
+def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
+    """Sorted distinct ids and int32 indices of ``src`` and ``dst`` into them."""
+    parts = [src, dst] if node_ids is None else [src, dst, node_ids]
+    unique = pl.concat(parts).unique().sort()
+    if unique.len() >= 2**31 - 1:
+        raise EmptyGraphError("more than 2**31 - 2 distinct accounts; the engine indexes accounts with int32")
+    if unique.dtype == pl.String:
+        enum = pl.Enum(unique)
+        src_idx = src.cast(enum).to_physical().to_numpy().astype(np.int32)
+        dst_idx = dst.cast(enum).to_physical().to_numpy().astype(np.int32)
+    else:
+        index = IntIdIndex(unique.to_numpy())
+        src_idx = index.lookup(src.to_numpy())
+        dst_idx = index.lookup(dst.to_numpy())
+    return unique, src_idx, dst_idx
+
+
+def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
+    """Build a :class:`Graph` from validated input tables.
+
+    Self-loops are dropped (counted in a warning), duplicate rows summed, unknown kinds treated
+    as positive interactions of weight ``config.unknown_kind_weight`` (named in a warning).
+    """
+    config = config or ScoringConfig()
+    edges = raw.edges
+    kind_counts = edges["kind"].value_counts(sort=True)
+    rows_by_kind = dict(zip(kind_counts["kind"].to_list(), kind_counts["count"].to_list()))
+    known = FOLLOW_KINDS | NEGATIVE_KINDS | INTERACTION_KINDS | set(config.kind_weights)
+    unknown = tuple(sorted(k for k in rows_by_kind if k not in known))
+    if unknown:
+        warnings.warn(
+            f"{raw.source}: unknown edge kind(s) {', '.join(map(repr, unknown))} treated as positive "
+            f"interactions of weight {config.unknown_kind_weight:g}",
+            stacklevel=2,
+        )
+
+    kinds = list(rows_by_kind)
+    layer_of = {k: (_FOLLOW if k in FOLLOW_KINDS else _NEGATIVE if k in NEGATIVE_KINDS else _INTERACTION) for k in kinds}
+    weight_of = {
+        k: (1.0 if layer_of[k] != _INTERACTION else float(config.kind_weights.get(k, config.unknown_kind_weight)))
+        for k in kinds
+    }
+    reshare_of = {k: k in RESHARE_KINDS for k in kinds}
+
+    node_ids = raw.nodes["id"] if raw.nodes is not None else None
+    ids, src_idx, dst_idx = _dense_ids(edges["src"], edges["dst"], node_ids)
+    n = int(ids.len())
+
+    kind_col = edges["kind"]
+    layer_code = kind_col.replace_strict(layer_of, return_dtype=pl.Int8).to_numpy()
+    kind_weight = kind_col.replace_strict(weight_of, return_dtype=pl.Float64).to_numpy()
+    is_reshare = kind_col.replace_strict(reshare_of, return_dtype=pl.Boolean).to_numpy()
+    count = edges["weight"].to_numpy()
+
+    keep = src_idx != dst_idx
+    n_self_loops = int(keep.size - np.count_nonzero(keep))
+    if n_self_loops:
+        warnings.warn(f"{raw.source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
+    if not keep.any():
+        raise EmptyGraphError(f"{raw.source}: every edge is a self-loop; nothing to score")
+
+    def layer(mask, weights):
+        return Layer.from_edges(src_idx[mask], dst_idx[mask], weights[mask], n)
+
+    follow_mask = keep & (layer_code == _FOLLOW)
+    inter_mask = keep & (layer_code == _INTERACTION)
+    layers = {
+        "follow": layer(follow_mask, count),
+        "interaction": layer(inter_mask, count * kind_weight),
+        "events": layer(inter_mask, count),
+        "reshare": layer(keep & is_reshare & (layer_code == _INTERACTION), count),
+        "negative": layer(keep & (layer_code == _NEGATIVE), count),
+    }
+    attention_mask = follow_mask | inter_mask
+    layers["attention"] = layer(attention_mask, np.where(follow_mask, count, count * kind_weight))
+
+    nodes = None
+    if raw.nodes is not None:
+        nodes = pl.DataFrame({"id": ids}).join(raw.nodes, on="id", how="left", maintain_order="left")
+    report = LoadReport(
+        n_rows=edges.height,
+        n_self_loops=n_self_loops,
+        rows_by_kind=rows_by_kind,
+        unknown_kinds=unknown,
+        source=raw.source,
+    )
+    return Graph(ids=ids, layers=layers, nodes=nodes, report=report, kind_weights=weight_of)

@@ -1,0 +1,413 @@
+"""Read edge and node tables with polars, validating them once.
+
+Supported inputs (see ``CONTRACTS.md``):
+
+* a Parquet file of edges (``.parquet``/``.pq``);
+* a directory holding ``edges.parquet`` and optionally ``nodes.parquet``;
+* a CSV/TSV file with a header (``.csv``, ``.tsv``, optionally ``.gz``);
+* a plain SNAP/KONECT edge list (``.txt``, ``.edges``, ``.el``, optionally ``.gz``):
+  whitespace-separated ``src dst [weight]``; lines starting with ``#`` or ``%`` are comments;
+* a polars ``DataFrame`` or ``LazyFrame``.
+
+Only the columns the engine uses (``src``, ``dst``, ``kind``, ``weight``) are read. Every problem
+is reported as a :class:`~influence.errors.SchemaError` naming the file, the column and, where it
+helps, the first offending row (0-based, counting data rows only).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from ..errors import EmptyGraphError, SchemaError
+
+EDGE_COLUMNS = ("src", "dst", "kind", "weight")
+NODE_COLUMNS = ("id", "name", "followers", "topic", "cost", "sponsored_share", "verified")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_SUFFIXES = (".csv", ".tsv")
+_EDGELIST_SUFFIXES = (".txt", ".edges", ".el", ".edgelist", ".tsv2")
+_INT_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """Validated input tables, before id mapping.
+
+    Attributes
+    ----------
+    edges
+        Columns ``src``, ``dst`` (both Int64 or both String), ``kind`` (String, no nulls),
+        ``weight`` (Float64, finite, >= 0). Row order is the input's.
+    nodes
+        The node table (``id`` of the edges' id type, other columns optional) or ``None``.
+    source
+        How to name the input in messages (a path or ``"<DataFrame>"``).
+    nodes_source
+        How to name the node table in messages.
+    """
+
+    edges: pl.DataFrame
+    nodes: pl.DataFrame | None
+    source: str
+    nodes_source: str | None
+
+
+def read_input(
+    edges,
+    nodes=None,
+    *,
+    src_col: str = "src",
+    dst_col: str = "dst",
+) -> RawInput:
+    """Read and validate an edge table and an optional node table.
+
+    Parameters
+    ----------
+    edges
+        A path (file or directory) or a polars DataFrame/LazyFrame of edges.
+        ``src -> dst`` means attention flows from ``src`` to ``dst`` (src follows, likes,
+        shares... dst); influence flows the other way.
+    nodes
+        A path or DataFrame of the node table; by default ``nodes.parquet`` beside
+        ``edges.parquet`` when ``edges`` is a directory.
+    src_col, dst_col
+        Names of the source and destination columns in the edge table.
+    """
+    node_default = None
+    if isinstance(edges, (str, os.PathLike)):
+        path = Path(edges)
+        if not path.exists():
+            raise SchemaError(f"{path}: no such file or directory")
+        if path.is_dir():
+            edge_file = path / "edges.parquet"
+            if not edge_file.exists():
+                raise SchemaError(f"{path}: directory has no edges.parquet")
+            if (path / "nodes.parquet").exists():
+                node_default = path / "nodes.parquet"
+            path = edge_file
+        source = str(path)
+        frame = _scan_edges(path, src_col, dst_col)
+    elif isinstance(edges, (pl.DataFrame, pl.LazyFrame)):
+        source = "<DataFrame>"
+        frame = edges.lazy()
+    else:
+        raise SchemaError(f"edges must be a path or a polars DataFrame, got {type(edges).__name__}")
+
+    edge_table = _validate_edges(frame, source, src_col, dst_col)
+
+    if nodes is None and node_default is not None:
+        nodes = node_default
+    node_table, nodes_source = None, None
+    if nodes is not None:
+        if isinstance(nodes, (str, os.PathLike)):
+            nodes_source = str(nodes)
+            node_frame = _scan_table(Path(nodes))
+        elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
+            nodes_source = "<nodes DataFrame>"
+            node_frame = nodes.lazy()
+        else:
+            raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
+        node_table = _validate_nodes(node_frame, nodes_source, edge_table.schema["src"])
+    return RawInput(edge_table, node_table, source, nodes_source)
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name.endswith(_PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(_CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(_EDGELIST_SUFFIXES):
+        return "edgelist"
+    return "sniff"
+
+
+def _sniff(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as fh:
+            first = fh.readline()
+    else:
+        with open(path, "rb") as fh:
+            first = fh.readline()
+    if first[:1] in (b"#", b"%") or not (b"," in first or b"\t" in first):
+        return "edgelist"
+    return "csv"
+
+
+def _scan_table(path: Path) -> pl.LazyFrame:
+    """A lazy frame over a Parquet or CSV/TSV file (node tables and headed edge tables)."""
+    if not path.exists():
+        raise SchemaError(f"{path}: no such file")
+    if path.is_dir():
+        raise SchemaError(f"{path}: is a directory, expected a table file")
+    fmt = _format_of(path)
+    if fmt == "sniff":
+        fmt = _sniff(path)
+    if fmt == "parquet":
+        return _scan_parquet(path)
+    if fmt == "csv":
+        return _read_csv(path).lazy()
+    raise SchemaError(f"{path}: cannot read a table from a plain edge list; use Parquet or CSV")
+
+
+def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
+    fmt = _format_of(path)
+    if fmt == "sniff":
+        fmt = _sniff(path)
+    if fmt == "parquet":
+        return _scan_parquet(path)
+    if fmt == "csv":
+        return _read_csv(path).lazy()
+    return _read_edgelist(path, src_col, dst_col).lazy()
+
+
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        if size >= 8:
+            fh.seek(-4, os.SEEK_END)
+            tail = fh.read(4)
+        else:
+            tail = b""
+    if head != b"PAR1" or tail != b"PAR1":
+        what = "an empty file" if size == 0 else "not a Parquet file (or a truncated one)"
+        raise SchemaError(f"{path}: {what}")
+    lf = pl.scan_parquet(path)
+    try:
+        lf.collect_schema()
+    except Exception as exc:  # polars raises several types for corrupt footers
+        raise SchemaError(f"{path}: unreadable Parquet file ({_first_line(exc)})") from None
+    return lf
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    name = path.name.lower().removesuffix(".gz")
+    separator = "\t" if name.endswith(".tsv") else ","
+    try:
+        df = pl.read_csv(
+            path,
+            separator=separator,
+            infer_schema_length=10_000,
+            comment_prefix="#",
+            raise_if_empty=True,
+        )
+    except Exception as exc:
+        raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
+    return df
+
+
+def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:
+    """Read a whitespace-separated ``src dst [weight]`` list; ``#``/``%`` lines are comments."""
+    try:
+        lines = pl.read_csv(
+            path,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            new_columns=["line"],
+            schema_overrides={"line": pl.String},
+            raise_if_empty=False,
+        )
+    except Exception as exc:
+        raise SchemaError(f"{path}: unreadable edge list ({_first_line(exc)})") from None
+    if lines.width != 1:
+        raise SchemaError(f"{path}: unreadable edge list (unexpected control characters)")
+    lines = lines.with_row_index("line_no", offset=1).with_columns(pl.col("line").str.strip_chars())
+    lines = lines.filter(
+        pl.col("line").is_not_null()
+        & (pl.col("line") != "")
+        & ~pl.col("line").str.starts_with("#")
+        & ~pl.col("line").str.starts_with("%")
+    )
+    parts = lines.select(
+        "line_no",
+        pl.col("line").str.replace_all(r"\s+", " ").str.split(" ").alias("f"),
+    )
+    parts = parts.with_columns(pl.col("f").list.len().alias("n"))
+    bad = parts.filter((pl.col("n") < 2) | (pl.col("n") > 4))
+    if bad.height:
+        row = bad.row(0, named=True)
+        raise SchemaError(
+            f"{path}: line {row['line_no']}: expected 'src dst [weight]', found {row['n']} field(s)"
+        )
+    out = parts.select(
+        pl.col("f").list.get(0).alias(src_col),
+        pl.col("f").list.get(1).alias(dst_col),
+        pl.col("f").list.get(2, null_on_oob=True).alias("weight"),
+    )
+    has_weight = out["weight"].null_count() < out.height
+    if not has_weight:
+        out = out.drop("weight")
+    # Ids: integers when every id parses as one, strings otherwise.
+    casts = {}
+    for col in (src_col, dst_col):
+        as_int = out[col].cast(pl.Int64, strict=False)
+        casts[col] = as_int.null_count() == 0
+    if all(casts.values()):
+        out = out.with_columns(pl.col(src_col).cast(pl.Int64), pl.col(dst_col).cast(pl.Int64))
+    if has_weight:
+        weight = out["weight"].cast(pl.Float64, strict=False)
+        bad_rows = (weight.is_null() & out["weight"].is_not_null()).arg_true()
+        if len(bad_rows):
+            i = bad_rows[0]
+            raise SchemaError(f"{path}: weight {out['weight'][i]!r} in data row {i} is not a number")
+        out = out.with_columns(weight.alias("weight"))
+    return out
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str) -> pl.DataFrame:
+    try:
+        schema = frame.collect_schema()
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
+    columns = list(schema.names())
+    for role, col in (("source", src_col), ("destination", dst_col)):
+        if col not in schema:
+            hint = " (use --src-col/--dst-col to name other columns)"
+            raise SchemaError(
+                f"{source}: no {role} column {col!r}; columns are {', '.join(map(repr, columns)) or 'none'}{hint}"
+            )
+    if src_col == dst_col:
+        raise SchemaError(f"{source}: source and destination columns are the same ({src_col!r})")
+    src_type, dst_type = schema[src_col], schema[dst_col]
+    for col, dtype in ((src_col, src_type), (dst_col, dst_type)):
+        if not (dtype in _INT_TYPES or dtype == pl.String or dtype == pl.Categorical or dtype == pl.Null):
+            raise SchemaError(
+                f"{source}: column {col!r} has type {dtype}; ids must be integers or strings"
+            )
+    src_kind = "string" if src_type in (pl.String, pl.Categorical) else "integer"
+    dst_kind = "string" if dst_type in (pl.String, pl.Categorical) else "integer"
+    if src_type != pl.Null and dst_type != pl.Null and src_kind != dst_kind:
+        raise SchemaError(
+            f"{source}: columns {src_col!r} ({src_type}) and {dst_col!r} ({dst_type}) must have the same id type"
+        )
+    id_type = pl.String if src_kind == "string" else pl.Int64
+    select = [pl.col(src_col).alias("src"), pl.col(dst_col).alias("dst")]
+    has_kind = "kind" in schema and "kind" not in (src_col, dst_col)
+    has_weight = "weight" in schema and "weight" not in (src_col, dst_col)
+    if has_kind:
+        if schema["kind"] not in (pl.String, pl.Categorical, pl.Enum, pl.Null):
+            raise SchemaError(f"{source}: column 'kind' has type {schema['kind']}; expected strings")
+        select.append(pl.col("kind"))
+    if has_weight:
+        if not schema["weight"].is_numeric() and schema["weight"] != pl.Null:
+            raise SchemaError(f"{source}: column 'weight' has type {schema['weight']}; expected numbers")
+        select.append(pl.col("weight"))
+    try:
+        df = frame.select(select).collect()
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
+
+    if df.height == 0:
+        raise EmptyGraphError(f"{source}: the edge table is empty")
+    for col, name in (("src", src_col), ("dst", dst_col)):
+        nulls = df[col].is_null()
+        if nulls.any():
+            raise SchemaError(f"{source}: column {name!r} has a null id in data row {nulls.arg_true()[0]}")
+    if id_type == pl.Int64:
+        for col, name in (("src", src_col), ("dst", dst_col)):
+            if df[col].dtype == pl.UInt64 and df[col].max() > 2**63 - 1:
+                row = (df[col] > 2**63 - 1).arg_true()[0]
+                raise SchemaError(f"{source}: column {name!r}: id {df[col][row]} in data row {row} exceeds int64")
+        df = df.with_columns(pl.col("src").cast(pl.Int64), pl.col("dst").cast(pl.Int64))
+    else:
+        df = df.with_columns(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String))
+    if has_kind:
+        df = df.with_columns(pl.col("kind").cast(pl.String).str.strip_chars().str.to_lowercase())
+        nulls = df["kind"].is_null() | (df["kind"] == "")
+        if nulls.any():
+            raise SchemaError(
+                f"{source}: column 'kind' is empty in data row {nulls.arg_true()[0]}; "
+                "expected follow, an interaction kind or a negative kind"
+            )
+    else:
+        df = df.with_columns(pl.lit("follow", dtype=pl.String).alias("kind"))
+    if has_weight:
+        weight = df["weight"].cast(pl.Float64)
+        problems = (
+            (weight.is_null(), "is missing"),
+            (weight.is_nan(), "is NaN"),
+            (weight.is_infinite(), "is infinite"),
+            (weight < 0, "is negative"),
+        )
+        for mask, what in problems:
+            mask = mask.fill_null(False)
+            if mask.any():
+                row = mask.arg_true()[0]
+                raise SchemaError(
+                    f"{source}: column 'weight' {what} in data row {row} (value {weight[row]}); "
+                    "weights must be finite numbers >= 0"
+                )
+        df = df.with_columns(weight.alias("weight"))
+    else:
+        df = df.with_columns(pl.lit(1.0, dtype=pl.Float64).alias("weight"))
+    return df.select("src", "dst", "kind", "weight")
+
+
+def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
+    try:
+        schema = frame.collect_schema()
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
+    if "id" not in schema:
+        raise SchemaError(f"{source}: node table has no 'id' column; columns are {', '.join(schema.names())}")
+    node_id_type = schema["id"]
+    is_string = node_id_type in (pl.String, pl.Categorical)
+    is_int = node_id_type in _INT_TYPES
+    if (id_type == pl.String and not is_string) or (id_type == pl.Int64 and not is_int):
+        raise SchemaError(
+            f"{source}: node table column 'id' has type {node_id_type}, but the edges' ids are "
+            f"{'strings' if id_type == pl.String else 'integers'}"
+        )
+    wanted = [c for c in NODE_COLUMNS if c in schema]
+    df = frame.select(wanted).collect()
+    df = df.with_columns(pl.col("id").cast(id_type))
+    nulls = df["id"].is_null()
+    if nulls.any():
+        raise SchemaError(f"{source}: column 'id' has a null id in data row {nulls.arg_true()[0]}")
+    dup = df["id"].is_duplicated()
+    if dup.any():
+        row = dup.arg_true()[0]
+        raise SchemaError(f"{source}: id {df['id'][row]!r} appears more than once (data row {row})")
+    numeric = {"followers": (0, None), "cost": (0, None), "sponsored_share": (0, 1)}
+    for col, (lo, hi) in numeric.items():
+        if col not in df.columns:
+            continue
+        if not df.schema[col].is_numeric():
+            raise SchemaError(f"{source}: column {col!r} has type {df.schema[col]}; expected numbers")
+        values = df[col].cast(pl.Float64)
+        bad = values.is_nan() | values.is_infinite() | (values < lo)
+        if hi is not None:
+            bad = bad | (values > hi)
+        bad = bad.fill_null(False)
+        if bad.any():
+            row = bad.arg_true()[0]
+            expect = f"in [{lo}, {hi}]" if hi is not None else f"finite and >= {lo}"
+            raise SchemaError(f"{source}: column {col!r} value {values[row]} in data row {row} must be {expect}")
+        df = df.with_columns(values.alias(col))
+    if "followers" in df.columns:
+        df = df.with_columns(pl.col("followers").round(0).cast(pl.Int64))
+    if "verified" in df.columns:
+        if df.schema["verified"] != pl.Boolean:
+            raise SchemaError(f"{source}: column 'verified' has type {df.schema['verified']}; expected booleans")
+    for col in ("name", "topic"):
+        if col in df.columns:
+            df = df.with_columns(pl.col(col).cast(pl.String))
+    return df

@@ -1,0 +1,140 @@
+"""Per-account statistics over in-neighbourhoods (who pays attention to an account)."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(parallel=True, cache=True)
+def row_sums(indptr, data):
+    """float64[n]: the sum of each row's weights."""
+    n = indptr.shape[0] - 1
+    out = np.zeros(n, np.float64)
+    for r in nb.prange(n):
+        acc = 0.0
+        for e in range(indptr[r], indptr[r + 1]):
+            acc += data[e]
+        out[r] = acc
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def neighbour_sums(indptr, indices, data, values, weighted):
+    """float64[n]: ``sum_e w_e * values[indices[e]]`` over each row (``w_e = 1`` unless weighted)."""
+    n = indptr.shape[0] - 1
+    out = np.zeros(n, np.float64)
+    for r in nb.prange(n):
+        acc = 0.0
+        for e in range(indptr[r], indptr[r + 1]):
+            if weighted:
+                acc += data[e] * values[indices[e]]
+            else:
+                acc += values[indices[e]]
+        out[r] = acc
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def matched_weight(a_indptr, a_indices, a_data, b_indptr, b_indices, min_weight):
+    """For each row, the weight and count of ``a``'s entries whose column is also in ``b``'s row.
+
+    Both CSRs must have sorted columns within rows (a linear merge per row). Only entries of
+    ``a`` with weight >= ``min_weight`` count.
+
+    Returns ``(weight float64[n], count int64[n])``.
+    """
+    n = a_indptr.shape[0] - 1
+    weight = np.zeros(n, np.float64)
+    count = np.zeros(n, np.int64)
+    for r in nb.prange(n):
+        i, i_end = a_indptr[r], a_indptr[r + 1]
+        j, j_end = b_indptr[r], b_indptr[r + 1]
+        w = 0.0
+        c = 0
+        while i < i_end and j < j_end:
+            x = a_indices[i]
+            y = b_indices[j]
+            if x == y:
+                if a_data[i] >= min_weight:
+                    w += a_data[i]
+                    c += 1
+                i += 1
+                j += 1
+            elif x < y:
+                i += 1
+            else:
+                j += 1
+        weight[r] = w
+        count[r] = c
+    return weight, count
+
+
+@nb.njit(parallel=True, cache=True)
+def count_at_least(indptr, data, min_weight):
+    """int64[n]: how many entries of each row weigh at least ``min_weight``."""
+    n = indptr.shape[0] - 1
+    out = np.zeros(n, np.int64)
+    for r in nb.prange(n):
+        c = 0
+        for e in range(indptr[r], indptr[r + 1]):
+            if data[e] >= min_weight:
+                c += 1
+        out[r] = c
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def label_mix(indptr, indices, data, labels, own_label):
+    """How an account's in-neighbours spread over labels (communities).
+
+    Returns
+    -------
+    top_share : float64[n]
+        Weight share of the most common label among the row's neighbours (0 for empty rows).
+    own_share : float64[n]
+        Weight share of neighbours whose label equals ``own_label[r]``.
+    effective : float64[n]
+        ``exp(entropy)`` of the label distribution: the effective number of communities
+        the audience comes from (1 = one community; 0 for empty rows).
+    """
+    n = indptr.shape[0] - 1
+    top_share = np.zeros(n, np.float64)
+    own_share = np.zeros(n, np.float64)
+    effective = np.zeros(n, np.float64)
+    for r in nb.prange(n):
+        start, stop = indptr[r], indptr[r + 1]
+        m = stop - start
+        if m == 0:
+            continue
+        lab = np.empty(m, np.int64)
+        w = np.empty(m, np.float64)
+        total = 0.0
+        for k in range(m):
+            lab[k] = labels[indices[start + k]]
+            w[k] = data[start + k]
+            total += w[k]
+        if total <= 0.0:
+            continue
+        order = np.argsort(lab, kind="mergesort")
+        best = 0.0
+        own = 0.0
+        entropy = 0.0
+        i = 0
+        while i < m:
+            current = lab[order[i]]
+            acc = 0.0
+            while i < m and lab[order[i]] == current:
+                acc += w[order[i]]
+                i += 1
+            p = acc / total
+            if p > 0.0:
+                entropy -= p * np.log(p)
+            if acc > best:
+                best = acc
+            if current == own_label[r]:
+                own = acc
+        top_share[r] = best / total
+        own_share[r] = own / total
+        effective[r] = np.exp(entropy)
+    return top_share, own_share, effective

@@ -1,0 +1,72 @@
+"""Reach: how many distinct people an account's content can be expected to reach.
+
+Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with ``v``):
+
+``audience``
+    distinct accounts paying attention to ``v`` (follow or interaction in-edges); raised to the
+    node table's ``followers`` where that is larger (the graph may be a sample).
+``pass_on``
+    the probability that an account passes on a post it sees (reshares per attended account,
+    shrunk towards the graph-wide rate, or ``reshare_prior`` when the graph holds no reshare).
+``expected_spread``
+    expected exposures of a post of ``v`` within ``cascade_depth`` hops of resharing.
+``reach``
+    ``log1p(expected_spread) / log1p(scale)``, where ``scale`` is the largest of the graph's
+    account count and every account's spread: 1 for the account seen by the most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import ScoringConfig
+from ..graph import Graph
+from ..kernels.propagation import expected_exposures
+from .common import log_share
+
+
+@dataclass(frozen=True)
+class ReachResult:
+    audience: np.ndarray
+    pass_on: np.ndarray
+    expected_spread: np.ndarray
+    reach: np.ndarray
+    global_reshare_rate: float
+    observed_reshares: bool
+
+
+def pass_on_probability(graph: Graph, config: ScoringConfig) -> tuple[np.ndarray, float, bool]:
+    """Per-account probability of passing on a post it sees, and the graph-wide rate.
+
+    ``p(u) = 1 - exp(-(R(u) + k p0) / (A(u) + k))`` with ``R(u)`` the reshares ``u`` made,
+    ``A(u)`` the accounts ``u`` attends to, ``k = prior_strength`` and ``p0`` the graph-wide
+    reshares per attention edge (``reshare_prior`` when the graph shows no reshare).
+    """
+    attended = graph.attention.out_degree.astype(np.float64)
+    reshares = graph.reshare.out_strength
+    total_attention = float(attended.sum())
+    observed = graph.reshare.n_edges > 0
+    if observed and total_attention > 0:
+        rate = float(reshares.sum()) / total_attention
+    else:
+        rate = config.reshare_prior
+    k = config.prior_strength
+    p = 1.0 - np.exp(-(reshares + k * rate) / (attended + k))
+    return p, rate, observed
+
+
+def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
+    attention = graph.attention
+    audience = attention.in_degree.astype(np.float64)
+    reported = graph.node_column("followers", default=0)
+    p, rate, observed = pass_on_probability(graph, config)
+    spread = expected_exposures(attention.in_indptr, attention.in_indices, p, config.cascade_depth)
+    if reported is not None:
+        unseen = np.maximum(reported - audience, 0.0)
+        audience = audience + unseen
+        spread = spread + unseen
+    scale = max(float(graph.n_nodes - 1), float(spread.max(initial=0.0)))
+    reach = log_share(spread, scale)
+    return ReachResult(audience, p, spread, reach, rate, observed)

@@ -1,0 +1,110 @@
+"""Follower tiers and the mass / micro / suspicious / other separation.
+
+Every threshold is relative to the graph itself (quantiles and medians), so a 5k-account sample
+and a 50M-account graph are treated alike. The rules, in order of precedence:
+
+``suspicious``
+    an account with a meaningful audience (at least the median audience of accounts that have
+    one, and at least 2) whose audience authenticity or engagement authenticity is below half the
+    median of such accounts, or whose engagement comes mostly (>= 50%) from a reciprocal ring.
+``mass``
+    a meaningful audience and reach in the top ``1 - mass_quantile`` of all accounts.
+``micro``
+    a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
+    credibility at or above the median of meaningful accounts; and, when the graph has
+    interactions, at least 30% of its engagement events from followers who engaged more than
+    once (repeat engagers, when the graph has no follow edge). Without interactions the last
+    condition is replaced by reach above the median of meaningful accounts.
+``other``
+    everyone else.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import ScoringConfig, tier_names_thresholds
+from .errors import ConfigError
+
+SEGMENTS = ("mass", "micro", "suspicious", "other")
+#: Quantiles of the follower count that stand in for the tier thresholds in relative mode
+#: (a nano account is below the 90th percentile, a mega account in the top 0.01%).
+RELATIVE_TIER_QUANTILES = (0.90, 0.99, 0.999, 0.9999, 0.99999)
+MICRO_MIN_LOYAL_SHARE = 0.3
+SUSPICIOUS_POD_SHARE = 0.5
+SUSPICIOUS_RELATIVE_AUTHENTICITY = 0.5
+
+
+def assign_tiers(followers: np.ndarray, config: ScoringConfig, has_reported_followers: bool) -> tuple[np.ndarray, str]:
+    """Tier name of every account, and the mode used (``absolute`` or ``relative``).
+
+    Absolute mode applies the preset's follower thresholds. Relative mode, for sampled or
+    synthetic graphs whose counts are not platform counts, uses the follower-count quantiles in
+    ``RELATIVE_TIER_QUANTILES`` as thresholds (the i-th threshold becomes the i-th quantile, and
+    an account moves up a tier when its count is strictly above it).
+    """
+    names, thresholds = tier_names_thresholds(config.tiers)
+    mode = config.tier_mode
+    if mode == "auto":
+        mode = "absolute" if has_reported_followers else "relative"
+    cuts = np.asarray(thresholds, dtype=np.float64)
+    side = "right"  # absolute: followers >= threshold moves up a tier
+    if mode == "relative":
+        if len(cuts) > len(RELATIVE_TIER_QUANTILES):
+            raise ConfigError("relative tiers support at most 5 thresholds")
+        qs = RELATIVE_TIER_QUANTILES[: len(cuts)]
+        cuts = np.quantile(followers, qs) if followers.size else np.zeros(len(cuts))
+        side = "left"  # relative: strictly above the quantile moves up a tier
+    position = np.searchsorted(cuts, followers, side=side)
+    return np.asarray(names, dtype=object)[position], mode
+
+
+def assign_segments(
+    *,
+    reach: np.ndarray,
+    credibility: np.ndarray,
+    audience: np.ndarray,
+    audience_authenticity: np.ndarray,
+    engagement_authenticity: np.ndarray,
+    pod_score: np.ndarray,
+    concentration: np.ndarray,
+    loyal_share: np.ndarray,
+    has_interactions: bool,
+    config: ScoringConfig,
+) -> np.ndarray:
+    """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
+    n = reach.shape[0]
+    segment = np.full(n, "other", dtype=object)
+    if n == 0:
+        return segment
+    with_audience = audience[audience > 0]
+    min_audience = max(2.0, float(np.median(with_audience)) if with_audience.size else 2.0)
+    sized = audience >= min_audience
+    if not sized.any():
+        return segment
+
+    auth_median = float(np.median(audience_authenticity[sized]))
+    suspicious = sized & (audience_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * auth_median)
+    if has_interactions:
+        eng_median = float(np.median(engagement_authenticity[sized]))
+        suspicious |= sized & (
+            (engagement_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * eng_median)
+            | (pod_score >= SUSPICIOUS_POD_SHARE)
+        )
+
+    mass_cut = float(np.quantile(reach, config.mass_quantile))
+    mass = sized & ~suspicious & (reach >= mass_cut) & (reach > 0)
+
+    cred_median = float(np.median(credibility[sized]))
+    micro = sized & ~suspicious & ~mass
+    micro &= concentration >= config.micro_min_concentration
+    micro &= credibility >= cred_median
+    if has_interactions:
+        micro &= loyal_share >= MICRO_MIN_LOYAL_SHARE
+    else:
+        micro &= reach > float(np.median(reach[sized]))
+
+    segment[suspicious] = "suspicious"
+    segment[mass] = "mass"
+    segment[micro] = "micro"
+    return segment

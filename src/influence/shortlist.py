@@ -1,0 +1,75 @@
+"""Ranking and filtering scored accounts into shortlists."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .config import GOAL_WEIGHTS, GOALS
+from .errors import ConfigError
+from .segments import SEGMENTS
+
+#: Columns every csv/json/parquet shortlist row carries first (the contract's minimum).
+SHORTLIST_COLUMNS = (
+    "rank", "id", "name", "segment", "tier", "followers", "reach", "credibility", "peer_influence", "score",
+)
+
+
+def goal_score(scores: pl.DataFrame, goal: str) -> pl.Expr:
+    """``score`` for ``goal``: a weighted mean of reach, credibility and peer influence, in [0, 1]."""
+    if goal not in GOAL_WEIGHTS:
+        raise ConfigError(f"goal must be one of {', '.join(GOALS)}, got {goal!r}")
+    w_reach, w_cred, w_peer = GOAL_WEIGHTS[goal]
+    return (w_reach * pl.col("reach") + w_cred * pl.col("credibility") + w_peer * pl.col("peer_influence")).alias(
+        "score"
+    )
+
+
+def shortlist(
+    scores: pl.DataFrame,
+    segment: str = "micro",
+    top: int | None = 20,
+    *,
+    goal: str | None = None,
+    topic: str | None = None,
+) -> pl.DataFrame:
+    """The ``top`` accounts of ``segment`` ranked by ``score`` (descending, ties by ``id``).
+
+    Parameters
+    ----------
+    scores
+        The frame returned by :func:`influence.score`.
+    segment
+        ``mass``, ``micro``, ``suspicious``, ``other`` or ``all`` (every account).
+    top
+        How many rows at most (None: all). Fewer rows are returned when fewer qualify.
+    goal
+        Recompute ``score`` with this goal's weights (``balanced``, ``awareness``,
+        ``engagement``, ``conversion``); by default keep the frame's ``score``.
+    topic
+        Keep only accounts whose ``topic`` (or detected community name) equals this.
+
+    Returns
+    -------
+    polars.DataFrame with ``rank`` (1-based) first, then every column of ``scores``.
+    """
+    if segment != "all" and segment not in SEGMENTS:
+        raise ConfigError(f"segment must be one of {', '.join(SEGMENTS)} or all, got {segment!r}")
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 0):
+        raise ConfigError(f"top must be a non-negative integer, got {top!r}")
+    frame = scores
+    if goal is not None:
+        frame = frame.with_columns(goal_score(frame, goal))
+    if segment != "all":
+        frame = frame.filter(pl.col("segment") == segment)
+    if topic is not None:
+        column = "topic" if "topic" in frame.columns else "community"
+        known = scores[column].drop_nulls().unique()
+        if not (known == topic).any():
+            raise ConfigError(f"unknown topic {topic!r}; the graph's {column} values include "
+                              f"{', '.join(map(str, known.sort().head(8).to_list()))}")
+        frame = frame.filter(pl.col(column) == topic)
+    frame = frame.sort(["score", "id"], descending=[True, False], nulls_last=True)
+    if top is not None:
+        frame = frame.head(top)
+    frame = frame.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
+    return frame
