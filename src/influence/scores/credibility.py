@@ -18,8 +18,11 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     ``log(1 + followers)`` over the engaged accounts of this graph: 0.5 is what this graph shows
     for accounts of that size.
 ``pod_score``
-    share of ``v``'s interaction weight that comes from accounts ``v`` engages with in return
-    (reciprocal rings: engagement pods).
+    ``reciprocal share * ring closure``: the share of ``v``'s interaction weight that comes
+    from accounts ``v`` engages with in return, times how densely those partners engage each
+    other (1 for a clique). Engagement pods, small rings that like everything of each other,
+    score near 1; reciprocal but unrelated contacts (trading partners, friends from different
+    circles) score low.
 ``engagement_authenticity``
     weighted mean genuineness of ``v``'s engagers, times ``1 - pod_score``.
 ``distrust_share``
@@ -39,8 +42,12 @@ import numpy as np
 
 from ..config import ScoringConfig
 from ..graph import Graph
-from ..kernels.neighbourhood import matched_weight, neighbour_sums
+from ..kernels.neighbourhood import neighbour_sums, reciprocal_ring
 from .common import logistic, shrunk_ratio
+
+
+#: Reciprocal partners examined per account for the ring closure of ``pod_score``.
+POD_MAX_PARTNERS = 64
 
 
 @dataclass(frozen=True)
@@ -111,10 +118,10 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
     relative = logistic(np.log(np.maximum(rate, floor)) - expected) if has_interactions else np.full(n, 0.5)
 
     weight_in = inter.in_strength
-    reciprocal_w, _ = matched_weight(
-        inter.in_indptr, inter.in_indices, inter.in_data, inter.out_indptr, inter.out_indices, 0.0
+    reciprocal_w, _, closure = reciprocal_ring(
+        inter.in_indptr, inter.in_indices, inter.in_data, inter.out_indptr, inter.out_indices, POD_MAX_PARTNERS
     )
-    pod = np.divide(reciprocal_w, weight_in, out=np.zeros(n), where=weight_in > 0)
+    pod = np.divide(reciprocal_w, weight_in, out=np.zeros(n), where=weight_in > 0) * closure
     engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
     engagement_auth = shrunk_ratio(engager_g, weight_in, g_mean, k) * (1.0 - pod)
 
