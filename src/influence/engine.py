@@ -107,8 +107,12 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     if graph.interaction.n_edges == 0:
         diag.unavailable.append("no interaction edges: credibility from audience structure only, "
                                 "peer influence from the follow layer")
-    elif graph.reshare.n_edges == 0:
-        diag.unavailable.append("no share/retweet/quote edges: pass-on rates use the prior")
+    else:
+        if graph.reshare.n_edges == 0:
+            diag.unavailable.append("no share/retweet/quote edges: pass-on rates use the prior")
+        if float(graph.events.in_data.max()) < 2.0:
+            diag.unavailable.append("no account engaged twice with the same account: micro-influencers "
+                                    "are found from audience structure, not repeat engagement")
     for message in diag.unavailable:
         warnings.warn(message, stacklevel=2)
 
@@ -131,6 +135,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         concentration=comm.concentration,
         loyal_share=loyal,
         has_interactions=cred.has_interactions,
+        repeats_observed=cred.has_interactions and float(graph.events.in_data.max()) >= 2.0,
         config=config,
     )
     tier, diag.tier_mode = assign_tiers(followers, config, has_reported)

@@ -13,8 +13,9 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has
     interactions, at least 30% of its engagement events from followers who engaged more than
-    once (repeat engagers, when the graph has no follow edge). Without interactions the last
-    condition is replaced by reach above the median of meaningful accounts.
+    once (repeat engagers, when the graph has no follow edge). When the graph shows no repeat
+    engagement at all (no interactions, or every pair interacted once) the last condition is
+    replaced by reach above the median of meaningful accounts.
 ``other``
     everyone else.
 """
@@ -70,6 +71,7 @@ def assign_segments(
     concentration: np.ndarray,
     loyal_share: np.ndarray,
     has_interactions: bool,
+    repeats_observed: bool,
     config: ScoringConfig,
 ) -> np.ndarray:
     """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
@@ -99,7 +101,7 @@ def assign_segments(
     micro = sized & ~suspicious & ~mass
     micro &= concentration >= config.micro_min_concentration
     micro &= credibility >= cred_median
-    if has_interactions:
+    if repeats_observed:
         micro &= loyal_share >= MICRO_MIN_LOYAL_SHARE
     else:
         micro &= reach > float(np.median(reach[sized]))
