@@ -8,7 +8,9 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     one, and at least 2) whose audience authenticity or engagement authenticity is below half the
     median of such accounts, or whose engagement comes mostly (>= 50%) from a reciprocal ring.
 ``mass``
-    a meaningful audience and reach in the top ``1 - mass_quantile`` of all accounts.
+    a meaningful audience and either reach in the top 0.1% of all accounts, or reach in the top
+    ``1 - mass_quantile`` and an audience spread over communities (less than
+    ``micro_min_concentration`` of it in one).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has
@@ -33,6 +35,8 @@ SEGMENTS = ("mass", "micro", "suspicious", "other")
 RELATIVE_TIER_QUANTILES = (0.90, 0.99, 0.999, 0.9999, 0.99999)
 MICRO_MIN_LOYAL_SHARE = 0.3
 SUSPICIOUS_POD_SHARE = 0.5
+#: Reach quantile above which an account is mass whatever the shape of its audience.
+MASS_CORE_QUANTILE = 0.999
 SUSPICIOUS_RELATIVE_AUTHENTICITY = 0.5
 
 
@@ -95,7 +99,9 @@ def assign_segments(
         )
 
     mass_cut = float(np.quantile(reach, config.mass_quantile))
-    mass = sized & ~suspicious & (reach >= mass_cut) & (reach > 0)
+    core_cut = float(np.quantile(reach, MASS_CORE_QUANTILE))
+    spread = concentration < config.micro_min_concentration
+    mass = sized & ~suspicious & (reach > 0) & (((reach >= mass_cut) & spread) | (reach >= core_cut))
 
     cred_median = float(np.median(credibility[sized]))
     micro = sized & ~suspicious & ~mass

@@ -103,3 +103,40 @@ def expected_exposures(in_indptr, in_indices, pass_on, depth):
             cur[v] = acc
         prev, cur = cur, prev
     return prev
+
+
+@nb.njit(parallel=True, cache=True)
+def expected_exposures_observed(in_indptr, in_indices, reshare_indptr, reshare_indices, reshare_data,
+                                pass_on, prior_strength, depth):
+    """:func:`expected_exposures` with pass-on probabilities per edge, from observed reshares.
+
+    For the edge ``u -> v`` (``u`` attends to ``v``), ``u`` passes on a post of ``v`` with
+    probability ``1 - exp(-(r_uv + k * pass_on[u]) / (1 + k))``, where ``r_uv`` is how many times
+    ``u`` reshared ``v`` (the reshare CSR's in-row of ``v``, sorted like ``in_indices``) and
+    ``k = prior_strength``: an account's general propensity is the prior, each observed reshare
+    of this very account is evidence on top of it. With no reshare the probability is close to
+    ``k / (1 + k) * pass_on[u]``.
+
+    Returns float64[n], ``s_depth`` of the recursion ``s_k(v) = sum_{u -> v} (1 + p_uv s_{k-1}(u))``.
+    """
+    n = in_indptr.shape[0] - 1
+    n_edges = in_indices.shape[0]
+    edge_p = np.empty(n_edges, np.float64)
+    for v in nb.prange(n):
+        j, j_end = reshare_indptr[v], reshare_indptr[v + 1]
+        for e in range(in_indptr[v], in_indptr[v + 1]):
+            u = in_indices[e]
+            while j < j_end and reshare_indices[j] < u:
+                j += 1
+            observed = reshare_data[j] if (j < j_end and reshare_indices[j] == u) else 0.0
+            edge_p[e] = 1.0 - np.exp(-(observed + prior_strength * pass_on[u]) / (1.0 + prior_strength))
+    prev = np.zeros(n, np.float64)
+    cur = np.zeros(n, np.float64)
+    for _ in range(depth):
+        for v in nb.prange(n):
+            acc = 0.0
+            for e in range(in_indptr[v], in_indptr[v + 1]):
+                acc += 1.0 + edge_p[e] * prev[in_indices[e]]
+            cur[v] = acc
+        prev, cur = cur, prev
+    return prev

@@ -7,7 +7,7 @@ Components (per account ``v``):
     interaction), edge ``u -> v`` crediting ``v``: attention from accounts that themselves
     receive attention counts more.
 ``amplification``
-    reshares received, ``log1p(R(v)) / log1p(max R)``: how far its content is passed on.
+    percentile of the reshares received: how often its content is passed on.
 ``community_standing``
     percentile of ``pagerank`` among the accounts of ``v``'s own community.
 ``peer_influence``
@@ -25,7 +25,7 @@ import numpy as np
 from ..config import ScoringConfig
 from ..graph import Graph, Layer
 from ..kernels.propagation import weighted_pagerank
-from .common import log_share, percentile_rank
+from .common import percentile_rank
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def compute_peer_influence(graph: Graph, community: np.ndarray, config: ScoringC
     layer = graph.interaction if graph.interaction.n_edges else graph.attention
     rank, n_iter, residual = pagerank(layer, config)
     received = graph.reshare.in_strength
-    amplification = log_share(received, float(received.max(initial=0.0)))
+    amplification = percentile_rank(received) if graph.reshare.n_edges else np.zeros(graph.n_nodes)
     standing = within_group_percentile(rank, community)
     pr_pct = percentile_rank(rank)
     if graph.reshare.n_edges:

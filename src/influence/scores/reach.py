@@ -9,7 +9,9 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     the probability that an account passes on a post it sees (reshares per attended account,
     shrunk towards the graph-wide rate, or ``reshare_prior`` when the graph holds no reshare).
 ``expected_spread``
-    expected exposures of a post of ``v`` within ``cascade_depth`` hops of resharing.
+    expected exposures of a post of ``v`` within ``cascade_depth`` hops of resharing, where the
+    edge ``u -> v`` passes posts on with probability ``1 - exp(-(r_uv + k p(u)) / (1 + k))``:
+    ``p(u)`` (below) is the prior, each reshare ``r_uv`` of ``v`` by ``u`` is evidence on top.
 ``reach``
     ``log1p(expected_spread) / log1p(scale)``, where ``scale`` is the largest of the graph's
     account count and every account's spread: 1 for the account seen by the most.
@@ -23,7 +25,7 @@ import numpy as np
 
 from ..config import ScoringConfig
 from ..graph import Graph
-from ..kernels.propagation import expected_exposures
+from ..kernels.propagation import expected_exposures_observed
 from .common import log_share
 
 
@@ -62,7 +64,11 @@ def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
     audience = attention.in_degree.astype(np.float64)
     reported = graph.node_column("followers", default=0)
     p, rate, observed = pass_on_probability(graph, config)
-    spread = expected_exposures(attention.in_indptr, attention.in_indices, p, config.cascade_depth)
+    reshare = graph.reshare
+    spread = expected_exposures_observed(
+        attention.in_indptr, attention.in_indices, reshare.in_indptr, reshare.in_indices, reshare.in_data,
+        p, config.prior_strength, config.cascade_depth,
+    )
     if reported is not None:
         unseen = np.maximum(reported - audience, 0.0)
         audience = audience + unseen
