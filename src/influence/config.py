@@ -56,7 +56,11 @@ TIER_PRESETS = MappingProxyType(
     }
 )
 
-GOALS = ("balanced", "awareness", "engagement", "conversion")
+GOALS = ("auto", "balanced", "awareness", "engagement", "conversion")
+
+#: Goal whose weights score each segment under ``goal="auto"``: mass accounts are bought for
+#: awareness, micro-influencers for engagement; the rest are weighed evenly.
+AUTO_GOAL_BY_SEGMENT = MappingProxyType({"mass": "awareness", "micro": "engagement"})
 
 #: (reach, credibility, peer_influence) weights of ``score`` for each goal.
 GOAL_WEIGHTS = MappingProxyType(
@@ -100,7 +104,8 @@ class ScoringConfig:
     prior_strength
         Pseudo-count of the Bayesian shrinkage applied to per-account rates (> 0).
     goal
-        Which weights of ``GOAL_WEIGHTS`` make ``score``.
+        Which weights of ``GOAL_WEIGHTS`` make ``score``; ``auto`` (default) weighs each
+        segment by what it is bought for (``AUTO_GOAL_BY_SEGMENT``), the rest ``balanced``.
     tiers
         A name of ``TIER_PRESETS``, or ``(names, thresholds)``.
     tier_mode
@@ -123,7 +128,7 @@ class ScoringConfig:
     cascade_depth: int = 3
     reshare_prior: float = 0.02
     prior_strength: float = 5.0
-    goal: str = "balanced"
+    goal: str = "auto"
     tiers: object = "default"
     tier_mode: str = "auto"
     mass_quantile: float = 0.99
@@ -146,7 +151,7 @@ class ScoringConfig:
             raise ConfigError(f"cascade_depth must be an integer in [1, 10], got {self.cascade_depth!r}")
         _check_range("reshare_prior", self.reshare_prior, 0.0, 1.0)
         _check_range("prior_strength", self.prior_strength, 0.0, 1e9, lo_open=True)
-        if self.goal not in GOAL_WEIGHTS:
+        if self.goal not in GOALS:
             raise ConfigError(f"goal must be one of {', '.join(GOALS)}, got {self.goal!r}")
         tier_names_thresholds(self.tiers)  # validates
         if self.tier_mode not in ("auto", "absolute", "relative"):

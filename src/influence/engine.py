@@ -171,7 +171,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             "genuineness": cred.genuineness,
         }
     )
-    frame = frame.with_columns(goal_score(frame, config.goal))
+    frame = frame.with_columns(goal_score(config.goal))
     extra = [c for c in ("topic", "cost", "verified") if graph.nodes is not None and c in graph.nodes.columns]
     if extra:
         frame = frame.with_columns([graph.nodes[c] for c in extra])

@@ -91,12 +91,10 @@ def assign_segments(
 
     auth_median = float(np.median(audience_authenticity[sized]))
     suspicious = sized & (audience_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * auth_median)
+    suspicious |= sized & (pod_score >= SUSPICIOUS_POD_SHARE)
     if has_interactions:
         eng_median = float(np.median(engagement_authenticity[sized]))
-        suspicious |= sized & (
-            (engagement_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * eng_median)
-            | (pod_score >= SUSPICIOUS_POD_SHARE)
-        )
+        suspicious |= sized & (engagement_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * eng_median)
 
     mass_cut = float(np.quantile(reach, config.mass_quantile))
     core_cut = float(np.quantile(reach, MASS_CORE_QUANTILE))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .config import GOAL_WEIGHTS, GOALS
+from .config import AUTO_GOAL_BY_SEGMENT, GOAL_WEIGHTS, GOALS
 from .errors import ConfigError
 from .segments import SEGMENTS
 
@@ -14,14 +14,24 @@ SHORTLIST_COLUMNS = (
 )
 
 
-def goal_score(scores: pl.DataFrame, goal: str) -> pl.Expr:
-    """``score`` for ``goal``: a weighted mean of reach, credibility and peer influence, in [0, 1]."""
-    if goal not in GOAL_WEIGHTS:
+def goal_score(goal: str) -> pl.Expr:
+    """``score`` for ``goal``: a weighted mean of reach, credibility and peer influence, in [0, 1].
+
+    ``auto`` weighs each row by its segment's goal (``AUTO_GOAL_BY_SEGMENT``), else ``balanced``.
+    """
+    if goal not in GOALS:
         raise ConfigError(f"goal must be one of {', '.join(GOALS)}, got {goal!r}")
-    w_reach, w_cred, w_peer = GOAL_WEIGHTS[goal]
-    return (w_reach * pl.col("reach") + w_cred * pl.col("credibility") + w_peer * pl.col("peer_influence")).alias(
-        "score"
-    )
+
+    def weighted(name: str) -> pl.Expr:
+        w_reach, w_cred, w_peer = GOAL_WEIGHTS[name]
+        return w_reach * pl.col("reach") + w_cred * pl.col("credibility") + w_peer * pl.col("peer_influence")
+
+    if goal != "auto":
+        return weighted(goal).alias("score")
+    expr = pl.when(pl.lit(False)).then(pl.lit(0.0))
+    for segment, name in AUTO_GOAL_BY_SEGMENT.items():
+        expr = expr.when(pl.col("segment") == segment).then(weighted(name))
+    return expr.otherwise(weighted("balanced")).alias("score")
 
 
 def shortlist(
@@ -43,7 +53,7 @@ def shortlist(
     top
         How many rows at most (None: all). Fewer rows are returned when fewer qualify.
     goal
-        Recompute ``score`` with this goal's weights (``balanced``, ``awareness``,
+        Recompute ``score`` with this goal's weights (``auto``, ``balanced``, ``awareness``,
         ``engagement``, ``conversion``); by default keep the frame's ``score``.
     topic
         Keep only accounts whose ``topic`` (or detected community name) equals this.
@@ -58,7 +68,7 @@ def shortlist(
         raise ConfigError(f"top must be a non-negative integer, got {top!r}")
     frame = scores
     if goal is not None:
-        frame = frame.with_columns(goal_score(frame, goal))
+        frame = frame.with_columns(goal_score(goal))
     if segment != "all":
         frame = frame.filter(pl.col("segment") == segment)
     if topic is not None:

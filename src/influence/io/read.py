@@ -263,7 +263,8 @@ def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:
         if len(bad_rows):
             i = bad_rows[0]
             raise SchemaError(f"{path}: weight {out['weight'][i]!r} in data row {i} is not a number")
-        out = out.with_columns(weight.alias("weight"))
+        # A line without a third field weighs 1, like a file without weights.
+        out = out.with_columns(weight.fill_null(1.0).alias("weight"))
     return out
 
 

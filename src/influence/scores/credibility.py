@@ -22,7 +22,8 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     from accounts ``v`` engages with in return, times how densely those partners engage each
     other (1 for a clique). Engagement pods, small rings that like everything of each other,
     score near 1; reciprocal but unrelated contacts (trading partners, friends from different
-    circles) score low.
+    circles) score low. Computed on the interaction layer, or on the follow layer (reciprocal
+    follows) when the graph has no interaction.
 ``engagement_authenticity``
     weighted mean genuineness of ``v``'s engagers, times ``1 - pod_score``.
 ``distrust_share``
@@ -118,10 +119,13 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
     relative = logistic(np.log(np.maximum(rate, floor)) - expected) if has_interactions else np.full(n, 0.5)
 
     weight_in = inter.in_strength
+    ring_layer = inter if has_interactions else graph.follow
+    ring_in = ring_layer.in_strength
     reciprocal_w, _, closure = reciprocal_ring(
-        inter.in_indptr, inter.in_indices, inter.in_data, inter.out_indptr, inter.out_indices, POD_MAX_PARTNERS
+        ring_layer.in_indptr, ring_layer.in_indices, ring_layer.in_data,
+        ring_layer.out_indptr, ring_layer.out_indices, POD_MAX_PARTNERS,
     )
-    pod = np.divide(reciprocal_w, weight_in, out=np.zeros(n), where=weight_in > 0) * closure
+    pod = np.divide(reciprocal_w, ring_in, out=np.zeros(n), where=ring_in > 0) * closure
     engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
     engagement_auth = shrunk_ratio(engager_g, weight_in, g_mean, k) * (1.0 - pod)
 
