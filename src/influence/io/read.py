@@ -167,7 +167,7 @@ def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
     if fmt == "parquet":
         return _scan_parquet(path)
     if fmt == "csv":
-        return _read_csv(path).lazy()
+        return _read_csv(path, (src_col, dst_col, "kind", "weight"), (src_col, dst_col)).lazy()
     return _read_edgelist(path, src_col, dst_col).lazy()
 
 
@@ -192,20 +192,60 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
     return lf
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tuple[str, ...] = ("id",)) -> pl.DataFrame:
+    """Read a headed CSV/TSV; only the ``wanted`` columns (all when None), every value as text.
+
+    Types are settled afterwards over whole columns (the ``id_columns`` become Int64 only when
+    every value of all of them parses as an integer), so a late row never fails an inference made on the first rows and
+    columns the engine does not use are never parsed.
+    """
     name = path.name.lower().removesuffix(".gz")
     separator = "\t" if name.endswith(".tsv") else ","
+    try:
+        header = pl.read_csv(path, separator=separator, n_rows=0, comment_prefix="#").columns
+    except Exception as exc:
+        raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
+    if not header:
+        raise SchemaError(f"{path}: an empty file")
+    columns = [c for c in header if wanted is None or c in wanted] or header[:1]
     try:
         df = pl.read_csv(
             path,
             separator=separator,
-            infer_schema_length=10_000,
+            columns=columns,
+            schema_overrides={c: pl.String for c in columns},
+            infer_schema=False,
             comment_prefix="#",
             raise_if_empty=True,
         )
     except Exception as exc:
         raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
-    return df
+    casts = []
+    ids: dict[str, pl.Series] = {}
+    for col in df.columns:
+        values = df[col].str.strip_chars()
+        if col == "weight" or (wanted is None and col in ("followers", "cost", "sponsored_share")):
+            number = values.cast(pl.Float64, strict=False)
+            bad = (number.is_null() & values.is_not_null()).arg_true()
+            if len(bad):
+                raise SchemaError(f"{path}: column {col!r} value {values[bad[0]]!r} in data row {bad[0]} is not a number")
+            casts.append(number.alias(col))
+        elif col == "verified":
+            lowered = values.str.to_lowercase()
+            flag = lowered.replace_strict({"true": True, "false": False, "1": True, "0": False},
+                                          default=None, return_dtype=pl.Boolean)
+            bad = (flag.is_null() & values.is_not_null()).arg_true()
+            if len(bad):
+                raise SchemaError(f"{path}: column 'verified' value {values[bad[0]]!r} in data row {bad[0]} is not a boolean")
+            casts.append(flag.alias(col))
+        elif col in id_columns:  # settled together below
+            ids[col] = values
+        else:
+            casts.append(values.alias(col))
+    as_int = {col: values.cast(pl.Int64, strict=False) for col, values in ids.items()}
+    all_int = all(as_int[c].null_count() == ids[c].null_count() for c in ids)
+    casts.extend((as_int[c] if all_int else ids[c]).alias(c) for c in ids)
+    return pl.DataFrame(casts).select(df.columns)
 
 
 def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:

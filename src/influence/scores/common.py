@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 
 def percentile_rank(values: np.ndarray) -> np.ndarray:
-    """Mid-rank percentile in (0, 1): ties share their average rank; order-independent."""
+    """Mid-rank percentile in (0, 1): ties share their average rank; order-independent.
+
+    Equals ``(scipy.stats.rankdata(values, method="average") - 0.5) / n``.
+    """
     n = values.shape[0]
     if n == 0:
         return np.zeros(0)
-    return (rankdata(values, method="average") - 0.5) / n
+    order = np.argsort(values, kind="stable")
+    sorted_values = values[order]
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    ends = np.r_[starts[1:], n]
+    mid = np.repeat((starts + ends - 1) / 2.0, ends - starts)  # 0-based average rank of each tie run
+    out = np.empty(n)
+    out[order] = (mid + 0.5) / n
+    return out
 
 
 def log_share(values: np.ndarray, scale: float) -> np.ndarray:

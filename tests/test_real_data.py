@@ -1,0 +1,76 @@
+"""End to end `influence rank` on the real graphs in ../shared/datasets/real/ (see its README).
+
+Each graph runs once through the CLI (CliRunner, default table output). The score frame the
+command computed is captured on the way (a pass-through wrapper around ``influence.cli.score``)
+so that every account's scores are checked without scoring the graph twice. The whole module
+takes about 40 s; the two largest inputs have about 1M rows each.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import influence.cli
+from influence.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL = REPO_ROOT.parent / "shared" / "datasets" / "real"
+
+pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"real datasets not found at {REAL}")
+
+#: (path under REAL, expected number of accounts)
+DATASETS = [
+    ("bitcoin_otc/edges.parquet", 5_881),
+    ("bitcoin_alpha/edges.parquet", 3_783),
+    ("email_eu_core", 1_005),  # a directory: edges.parquet + nodes.parquet (id, department)
+    ("wiki_vote/edges.parquet", 7_115),
+    ("slashdot_zoo_0902/edges.parquet", 82_168),
+    ("higgs_twitter/edges.parquet", 304_691),
+    ("higgs_twitter/edges_weighted.parquet", 304_691),
+    ("twitter15_16_cascades/edges.parquet", 677_640),
+]
+
+SCORE_COLUMNS = ("reach", "credibility", "peer_influence", "score")
+
+
+@pytest.mark.parametrize("relpath, n_accounts", DATASETS,
+                         ids=[d[0].removesuffix(".parquet").replace("/", ":") for d in DATASETS])
+def test_rank_real_graph(relpath, n_accounts, monkeypatch):
+    path = REAL / relpath
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    captured = []
+    real_score = influence.cli.score
+
+    def spy(*args, **kwargs):
+        frame = real_score(*args, **kwargs)
+        captured.append(frame)
+        return frame
+
+    monkeypatch.setattr(influence.cli, "score", spy)
+    result = CliRunner().invoke(main, ["rank", str(path)], catch_exceptions=True)
+    exc = result.exception
+    assert exc is None or isinstance(exc, SystemExit), f"uncaught {type(exc).__name__}: {exc}\n{result.stderr}"
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("mass influencers") for line in lines), result.stdout[:500]
+    assert any(line.startswith("micro influencers") for line in lines), result.stdout[:500]
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert all(line.startswith(("Warning:", "influence:")) for line in result.stderr.splitlines() if line.strip())
+
+    assert len(captured) == 1, "the CLI should score the graph exactly once"
+    scores = captured[0]
+    assert scores.height == n_accounts
+    assert scores["id"].n_unique() == n_accounts
+    for col in SCORE_COLUMNS:
+        values = scores[col]
+        assert values.null_count() == 0, col
+        assert not values.is_nan().any(), col
+        assert values.min() >= 0.0 and values.max() <= 1.0, (col, values.min(), values.max())
+    assert set(scores["segment"].unique()) <= {"mass", "micro", "suspicious", "other"}
+    assert scores.filter(pl.col("followers") < 0).height == 0
