@@ -1,4 +1,4 @@
-"""Command line: ``influence rank | generate``.
+"""Command line: ``influence rank`` and ``influence generate``.
 
 The commands only translate options into keyword arguments of the library, turn
 :class:`~influence.errors.InfluenceError` into one ``Error: ...`` line with exit code 1, and send
@@ -22,6 +22,7 @@ from .errors import InfluenceError
 from .io.write import FORMATS, emit, format_table, render
 from .segments import SEGMENTS
 from .shortlist import SHORTLIST_COLUMNS, shortlist
+from .synthetic import VARIANTS, WorldConfig, generate_world
 
 #: Columns of the terminal table (fits 80 columns).
 _TABLE_COLUMNS = ("rank", "account", "tier", "followers", "reach", "cred", "peer", "score")
@@ -90,18 +91,23 @@ def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
 @click.option("--segment", type=click.Choice([*SEGMENTS, "all"]), default=None,
               help="One shortlist of this segment ('all': every account). Default: mass and micro.")
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows per shortlist.")
-@click.option("--goal", type=click.Choice(GOALS), default="balanced", show_default=True,
-              help="How score weighs reach, credibility and peer influence.")
+@click.option("--goal", type=click.Choice(GOALS), default="auto", show_default=True,
+              help="How score weighs reach, credibility and peer influence (auto: mass for "
+                   "awareness, micro for engagement, others balanced).")
 @click.option("--topic", default=None, help="Only accounts of this topic (or detected community).")
 @click.option("--tiers", type=click.Choice(list(TIER_PRESETS)), default="default", show_default=True,
               help="Follower-count tier preset.")
+@click.option("--tier-mode", type=click.Choice(["auto", "absolute", "relative"]), default="auto",
+              show_default=True,
+              help="absolute: thresholds on follower counts; relative: on their quantiles (for sampled "
+                   "or synthetic graphs); auto: absolute when the node table reports followers.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of stdout.")
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of every randomised step.")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings or timings on stderr.")
-def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, fmt, output, seed, quiet):
+def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
     """Rank the accounts of the graph at PATH and print shortlists.
 
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
@@ -109,7 +115,7 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, fmt, o
     """
     with _user_errors(quiet):
         started = time.perf_counter()
-        config = ScoringConfig(goal=goal, seed=seed, tiers=tiers)
+        config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
         diag = Diagnostics()
         graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config)
         diag.timings["load"] = time.perf_counter() - started
@@ -133,6 +139,32 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, fmt, o
             click.echo(
                 f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows; "
                 f"{total:.2f} s ({phases})",
+                err=True,
+            )
+
+
+@main.command()
+@click.option("--nodes", "n_nodes", type=int, required=True, help="Number of accounts (>= 1000).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Directory for edges.parquet, nodes.parquet and truth.parquet.")
+@click.option("--variant", type=click.Choice(sorted(VARIANTS)), default="default", show_default=True,
+              help="World variant (follows only, string ids, random 64-bit ids, no node table).")
+@click.option("--communities", "n_communities", type=int, default=None,
+              help="Number of communities (topics). Default: max(8, nodes / 2000).")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+def generate(n_nodes, seed, out_dir, variant, n_communities, quiet):
+    """Write a synthetic social world with planted roles to --out.
+
+    Roles (truth.parquet): mass, micro, fake, bot, pod, regular. See docs/synthetic.md.
+    """
+    with _user_errors(quiet):
+        config = WorldConfig(n_nodes=n_nodes, seed=seed, variant=variant, n_communities=n_communities)
+        summary = generate_world(config, out_dir)
+        if not quiet:
+            click.echo(
+                f"influence: wrote {summary['n_nodes']:,} accounts and {summary['n_edges']:,} edge rows "
+                f"to {out_dir} in {summary['seconds']:.2f} s",
                 err=True,
             )
 
