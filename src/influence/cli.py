@@ -100,7 +100,8 @@ def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
 @click.option("--tier-mode", type=click.Choice(["auto", "absolute", "relative"]), default="auto",
               show_default=True,
               help="absolute: thresholds on follower counts; relative: on their quantiles (for sampled "
-                   "or synthetic graphs); auto: absolute when the node table reports followers.")
+                   "or synthetic graphs); auto: absolute when the node table reports platform-size "
+                   "follower counts.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of stdout.")
@@ -137,8 +138,8 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_m
             total = time.perf_counter() - started
             phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
             click.echo(
-                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows; "
-                f"{total:.2f} s ({phases})",
+                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
+                f"{diag.tier_mode} tiers; {total:.2f} s ({phases})",
                 err=True,
             )
 

@@ -111,7 +111,8 @@ class ScoringConfig:
     tier_mode
         ``absolute`` applies the thresholds to follower counts; ``relative`` to the follower
         count's quantiles (see :func:`influence.segments.assign_tiers`); ``auto`` is absolute
-        when the node table reports ``followers`` and relative otherwise.
+        when the node table reports ``followers`` and some account reaches the first threshold,
+        relative otherwise.
     mass_quantile
         An account is a mass candidate when its reach is in the top ``1 - mass_quantile``.
     micro_min_concentration

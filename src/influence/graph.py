@@ -193,7 +193,8 @@ def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
 def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     """Build a :class:`Graph` from validated input tables.
 
-    Self-loops are dropped (counted in a warning), duplicate rows summed, unknown kinds treated
+    Self-loops and rows of weight 0 are dropped (counted in warnings), duplicate rows summed
+    (accounts that appear only there are kept, with no edge), unknown kinds treated
     as positive interactions of weight ``config.unknown_kind_weight`` (named in a warning).
     """
     config = config or ScoringConfig()
@@ -233,6 +234,12 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         warnings.warn(f"{raw.source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
     if not keep.any():
         raise EmptyGraphError(f"{raw.source}: every edge is a self-loop; nothing to score")
+    # A row of weight 0 records no interaction: it must not add an audience member.
+    zero = keep & (count == 0)
+    n_zero = int(np.count_nonzero(zero))
+    if n_zero:
+        warnings.warn(f"{raw.source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
+        keep &= ~zero
 
     def layer(mask, weights):
         return Layer.from_edges(src_idx[mask], dst_idx[mask], weights[mask], n)

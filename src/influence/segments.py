@@ -43,6 +43,10 @@ SUSPICIOUS_RELATIVE_AUTHENTICITY = 0.5
 def assign_tiers(followers: np.ndarray, config: ScoringConfig, has_reported_followers: bool) -> tuple[np.ndarray, str]:
     """Tier name of every account, and the mode used (``absolute`` or ``relative``).
 
+    ``auto`` is absolute when the node table reports follower counts and at least one reaches the
+    first threshold (platform counts), relative otherwise (counts that only restate a small or
+    synthetic graph would put every account in the first tier).
+
     Absolute mode applies the preset's follower thresholds. Relative mode, for sampled or
     synthetic graphs whose counts are not platform counts, uses the follower-count quantiles in
     ``RELATIVE_TIER_QUANTILES`` as thresholds (the i-th threshold becomes the i-th quantile, and
@@ -50,9 +54,10 @@ def assign_tiers(followers: np.ndarray, config: ScoringConfig, has_reported_foll
     """
     names, thresholds = tier_names_thresholds(config.tiers)
     mode = config.tier_mode
-    if mode == "auto":
-        mode = "absolute" if has_reported_followers else "relative"
     cuts = np.asarray(thresholds, dtype=np.float64)
+    if mode == "auto":
+        platform_counts = has_reported_followers and followers.size and float(followers.max()) >= cuts[0]
+        mode = "absolute" if platform_counts else "relative"
     side = "right"  # absolute: followers >= threshold moves up a tier
     if mode == "relative":
         if len(cuts) > len(RELATIVE_TIER_QUANTILES):

@@ -6,14 +6,55 @@ import numba as nb
 import numpy as np
 
 
+@nb.njit(inline="always")
+def _mix(x):
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(parallel=True, cache=True)
+def structural_colours(out_indptr, out_indices, in_indptr, in_indices, seed, rounds):
+    """uint64[n] colours that depend only on an account's neighbourhood, never on its index.
+
+    Weisfeiler-Lehman refinement with commutative (summed) neighbour hashes: start from
+    ``(seed, in-degree, out-degree)`` and mix in the colours of out- and in-neighbours for
+    ``rounds`` rounds. Relabelling the accounts permutes the colours; two accounts share a
+    colour only when their ``rounds``-hop neighbourhoods look alike (or by a 2**-64 collision).
+    """
+    n = out_indptr.shape[0] - 1
+    colour = np.empty(n, np.uint64)
+    base = _mix(np.uint64(seed))
+    for v in nb.prange(n):
+        deg = (np.uint64(out_indptr[v + 1] - out_indptr[v]) << np.uint64(32)) ^ np.uint64(in_indptr[v + 1] - in_indptr[v])
+        colour[v] = _mix(base ^ _mix(deg))
+    for _ in range(rounds):
+        new = np.empty(n, np.uint64)
+        for v in nb.prange(n):
+            acc_out = np.uint64(0)
+            for e in range(out_indptr[v], out_indptr[v + 1]):
+                acc_out += _mix(colour[out_indices[e]] ^ np.uint64(0x5851F42D4C957F2D))
+            acc_in = np.uint64(0)
+            for e in range(in_indptr[v], in_indptr[v + 1]):
+                acc_in += _mix(colour[in_indices[e]] ^ np.uint64(0x14057B7EF767814F))
+            new[v] = _mix(colour[v] ^ _mix(acc_out) ^ _mix(acc_in + np.uint64(0x2545F4914F6CDD1D)))
+        colour = new
+    return colour
+
+
 @nb.njit(cache=True)
-def label_propagation(out_indptr, out_indices, out_data, in_indptr, in_indices, in_data, order, max_sweeps):
+def label_propagation(out_indptr, out_indices, out_data, in_indptr, in_indices, in_data, order, label_key,
+                      max_sweeps):
     """Asynchronous weighted label propagation over the undirected version of a layer.
 
     Every account starts in its own community; in each sweep the accounts, visited in
     ``order``, take the label with the largest total edge weight among their in- and
-    out-neighbours (ties: keep the current label if it is among the best, else the smallest
-    label). Stops when a sweep changes no label or after ``max_sweeps``.
+    out-neighbours (ties: keep the current label if it is among the best, else the label whose
+    ``label_key`` (the key of the account that started it) is smallest, then the smallest
+    label). Stops when a sweep changes no label or after ``max_sweeps``. With ``order`` and
+    ``label_key`` derived from :func:`structural_colours`, relabelling the accounts permutes the
+    result (up to symmetric ties).
 
     Returns
     -------
@@ -48,13 +89,19 @@ def label_propagation(out_indptr, out_indices, out_data, in_indptr, in_indices, 
                 score[lab] += in_data[e] + 1e-12
             if n_touched == 0:
                 continue
-            best_label = labels[v]
-            best_score = score[best_label]
+            current = labels[v]
+            best_label = current
+            best_score = score[current]
             for t in range(n_touched):
                 lab = touched[t]
                 s = score[lab]
-                if s > best_score or (s == best_score and lab < best_label and score[labels[v]] < s):
+                if s > best_score:
                     best_score = s
+                    best_label = lab
+                elif s == best_score and best_label != current and (
+                    label_key[lab] < label_key[best_label]
+                    or (label_key[lab] == label_key[best_label] and lab < best_label)
+                ):
                     best_label = lab
             for t in range(n_touched):
                 score[touched[t]] = 0.0

@@ -140,31 +140,17 @@ def label_mix(indptr, indices, data, labels, own_label):
     return top_share, own_share, effective
 
 
-@nb.njit(inline="always")
-def _has_edge(indptr, indices, u, v):
-    """True when row ``u`` of a sorted CSR holds column ``v`` (binary search)."""
-    lo, hi = indptr[u], indptr[u + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        x = indices[mid]
-        if x == v:
-            return True
-        if x < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return False
-
-
 @nb.njit(parallel=True, cache=True)
-def reciprocal_ring(in_indptr, in_indices, in_data, out_indptr, out_indices, max_partners):
+def reciprocal_ring(in_indptr, in_indices, in_data, out_indptr, out_indices, n_chunks):
     """Reciprocal engagement and how closed a ring the reciprocal partners form.
 
     For account ``v``, its *partners* are the accounts that engage with ``v`` and that ``v``
     engages with in return (in-row intersect out-row). ``closure`` is the share of ordered pairs
     of partners ``(a, b)``, ``a != b``, in which ``a`` engages with ``b``: 1 for a clique (an
-    engagement pod), near 0 for partners who do not know each other. Only the first
-    ``max_partners`` partners (by account index) enter the closure, bounding the cost.
+    engagement pod), near 0 for partners who do not know each other. Exact for every account:
+    each partner's out-row is checked against a marker of ``v``'s partners, so the cost is the
+    sum of the partners' out-degrees. Accounts are split into ``n_chunks`` contiguous chunks
+    processed in parallel, each with its own marker array (``n`` bytes per chunk).
 
     Returns ``(reciprocal_weight float64[n], n_partners int64[n], closure float64[n])``.
     """
@@ -172,35 +158,45 @@ def reciprocal_ring(in_indptr, in_indices, in_data, out_indptr, out_indices, max
     weight = np.zeros(n, np.float64)
     partners = np.zeros(n, np.int64)
     closure = np.zeros(n, np.float64)
-    for v in nb.prange(n):
-        buf = np.empty(max_partners, np.int32)
-        i, i_end = in_indptr[v], in_indptr[v + 1]
-        j, j_end = out_indptr[v], out_indptr[v + 1]
-        w = 0.0
-        c = 0
-        kept = 0
-        while i < i_end and j < j_end:
-            x = in_indices[i]
-            y = out_indices[j]
-            if x == y:
-                w += in_data[i]
-                if kept < max_partners:
-                    buf[kept] = x
-                    kept += 1
-                c += 1
-                i += 1
-                j += 1
-            elif x < y:
-                i += 1
-            else:
-                j += 1
-        weight[v] = w
-        partners[v] = c
-        if kept >= 2:
-            linked = 0
-            for a in range(kept):
-                for b in range(kept):
-                    if a != b and _has_edge(out_indptr, out_indices, buf[a], buf[b]):
-                        linked += 1
-            closure[v] = linked / (kept * (kept - 1.0))
+    chunk = (n + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        lo = c * chunk
+        hi = min(n, lo + chunk)
+        if lo >= hi:
+            continue
+        marker = np.zeros(n, np.bool_)
+        buf = np.empty(max(1, in_indptr[hi] - in_indptr[lo]), np.int32)
+        for v in range(lo, hi):
+            i, i_end = in_indptr[v], in_indptr[v + 1]
+            j, j_end = out_indptr[v], out_indptr[v + 1]
+            w = 0.0
+            k = 0
+            while i < i_end and j < j_end:
+                x = in_indices[i]
+                y = out_indices[j]
+                if x == y:
+                    w += in_data[i]
+                    buf[k] = x
+                    k += 1
+                    i += 1
+                    j += 1
+                elif x < y:
+                    i += 1
+                else:
+                    j += 1
+            weight[v] = w
+            partners[v] = k
+            if k >= 2:
+                for t in range(k):
+                    marker[buf[t]] = True
+                linked = 0
+                for t in range(k):
+                    a = buf[t]
+                    for e in range(out_indptr[a], out_indptr[a + 1]):
+                        b = out_indices[e]
+                        if b != a and marker[b]:
+                            linked += 1
+                for t in range(k):
+                    marker[buf[t]] = False
+                closure[v] = linked / (k * (k - 1.0))
     return weight, partners, closure

@@ -30,9 +30,9 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     negative events (distrust, dislike, report, block, unfollow) received over all events
     received, shrunk towards 0.
 ``credibility``
-    ``audience_authenticity * (0.5 engagement_authenticity + 0.5 relative_engagement)
-    * (1 - 0.5 sponsored_share) * (1 - distrust_share)``; without interaction edges the middle
-    factor is left out.
+    ``genuineness * audience_authenticity * (0.5 engagement_authenticity + 0.5
+    relative_engagement) * (1 - 0.5 sponsored_share) * (1 - distrust_share)``; without
+    interaction edges the engagement factor is left out.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ from ..kernels.neighbourhood import neighbour_sums, reciprocal_ring
 from .common import logistic, shrunk_ratio
 
 
-#: Reciprocal partners examined per account for the ring closure of ``pod_score``.
-POD_MAX_PARTNERS = 64
+def ring_chunks(n: int) -> int:
+    """Parallel chunks for :func:`reciprocal_ring`: a few per thread, each with an ``n``-byte marker."""
+    import numba
+
+    return max(1, min(4 * numba.get_num_threads(), n // 1024 + 1))
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
     ring_in = ring_layer.in_strength
     reciprocal_w, _, closure = reciprocal_ring(
         ring_layer.in_indptr, ring_layer.in_indices, ring_layer.in_data,
-        ring_layer.out_indptr, ring_layer.out_indices, POD_MAX_PARTNERS,
+        ring_layer.out_indptr, ring_layer.out_indices, ring_chunks(n),
     )
     pod = np.divide(reciprocal_w, ring_in, out=np.zeros(n), where=ring_in > 0) * closure
     engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
@@ -141,6 +144,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
         cred = audience_auth * (0.5 * engagement_auth + 0.5 * relative) * penalty
     else:
         cred = audience_auth * penalty
+    cred = cred * g  # an account that itself looks like a bot or a mass-follower is not credible
     return CredibilityResult(
         genuineness=g,
         audience_authenticity=audience_auth,

@@ -1,0 +1,481 @@
+"""End-to-end score properties: ``influence.score(influence.load(edges_df, nodes=nodes_df))``.
+
+Exact expectations on hand-made graphs where they are easy to derive, and hypothesis properties
+on small random graphs (relabelling permutes scores, shuffling rows changes nothing, a new
+follower never lowers reach, every score in [0, 1]).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numba
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import influence
+from influence.config import ScoringConfig
+
+SCORE_COLS = ("reach", "credibility", "peer_influence")
+UNIT_COLS = (
+    "reach", "credibility", "peer_influence", "score", "pass_on", "audience_authenticity",
+    "engagement_authenticity", "relative_engagement", "pod_score", "loyal_share", "distrust_share",
+    "sponsored_share", "pagerank", "amplification", "community_standing", "community_concentration",
+    "genuineness",
+)
+FINITE_COLS = UNIT_COLS + ("expected_spread", "engagement_rate", "community_breadth")
+FOLLOW_ONLY = ("follow",)
+INTERACTIONS_ONLY = ("like", "comment", "share", "retweet", "quote", "mention", "reply")
+WITH_NEGATIVE = ("follow", "follow", "like", "share", "quote", "distrust", "report", "block", "unfollow", "zap")
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _score(edges, nodes=None, **overrides):
+    return _quiet(lambda: influence.score(influence.load(edges, nodes=nodes), **overrides))
+
+
+def _edges(rows):
+    """A polars edge table from ``(src, dst, kind[, weight])`` rows."""
+    rows = [tuple(r) + (1.0,) if len(r) == 3 else tuple(r) for r in rows]
+    src, dst, kind, weight = zip(*rows)
+    return pl.DataFrame({"src": list(src), "dst": list(dst), "kind": list(kind), "weight": [float(w) for w in weight]})
+
+
+def _follows(pairs):
+    return _edges([(s, d, "follow") for s, d in pairs])
+
+
+def _by_id(frame, column):
+    return dict(zip(frame["id"].to_list(), frame[column].to_list()))
+
+
+def _row(frame, account):
+    return frame.filter(pl.col("id") == account).row(0, named=True)
+
+
+@st.composite
+def edge_tables(draw, kinds=WITH_NEGATIVE, max_nodes=12, max_edges=40):
+    """Small random edge tables (int ids spread apart), at least one non-self-loop row."""
+    n = draw(st.integers(2, max_nodes))
+    rows = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.sampled_from(kinds),
+                      st.sampled_from([1.0, 1.0, 2.0, 0.5, 3.0, 0.0])),
+            min_size=1, max_size=max_edges,
+        ).filter(lambda rows: any(r[0] != r[1] for r in rows))
+    )
+    return _edges([(10 * s + 3, 10 * d + 3, k, w) for s, d, k, w in rows])
+
+
+def _check_ranges(frame, n_nodes=None):
+    if n_nodes is not None:
+        assert frame.height == n_nodes
+    assert frame["id"].is_sorted() and frame["id"].n_unique() == frame.height
+    for col in FINITE_COLS:
+        values = frame[col].to_numpy()
+        assert values.dtype == np.float64, col
+        assert np.isfinite(values).all(), col
+    for col in UNIT_COLS:
+        values = frame[col].to_numpy()
+        assert ((values >= 0.0) & (values <= 1.0)).all(), (col, values)
+    assert (frame["expected_spread"].to_numpy() >= 0).all()
+    assert set(frame["segment"].to_list()) <= {"mass", "micro", "suspicious", "other"}
+    assert frame["segment"].null_count() == 0 and frame["tier"].null_count() == 0
+
+
+def _random_social_graph(seed, n, k, offset=0):
+    """Each of ``n`` accounts follows ``k`` random others (ids offset..offset+n-1)."""
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for u in range(n):
+        for v in rng.choice(n, k, replace=False):
+            if v != u:
+                pairs.append((u + offset, int(v) + offset))
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# Reach
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_leaves", [1, 4, 30])
+def test_star_hub_has_max_reach(n_leaves):
+    scores = _score(_follows([(i, 0) for i in range(1, n_leaves + 1)]))
+    reach = _by_id(scores, "reach")
+    assert reach[0] == 1.0
+    assert all(reach[i] == 0.0 for i in range(1, n_leaves + 1))
+    hub = _row(scores, 0)
+    assert hub["audience"] == n_leaves and hub["followers"] == n_leaves
+    assert hub["expected_spread"] == float(n_leaves)  # leaves have no audience to pass it on to
+
+
+def test_reach_exact_on_a_chain():
+    # 2 follows 1, 1 follows 0: a post of 0 is seen by 1, and by 2 when 1 passes it on
+    scores = _score(_follows([(2, 1), (1, 0)]))
+    config = ScoringConfig()
+    k, p0 = config.prior_strength, config.reshare_prior
+    p1 = 1.0 - math.exp(-(k * p0) / (1.0 + k))  # account 1's pass-on: it attends to one account
+    assert _by_id(scores, "pass_on")[1] == pytest.approx(p1, rel=1e-12)
+    p1 = 1.0 - math.exp(-(0.0 + k * p1) / (1.0 + k))  # on the edge 1 -> 0: no observed reshare
+    spread = _by_id(scores, "expected_spread")
+    assert spread == pytest.approx({0: 1.0 + p1, 1: 1.0, 2: 0.0}, rel=1e-12)
+    reach = _by_id(scores, "reach")
+    scale = max(2.0, 1.0 + p1)
+    assert reach[0] == pytest.approx(math.log1p(1.0 + p1) / math.log1p(scale), rel=1e-12)
+    assert reach[1] == pytest.approx(math.log(2.0) / math.log1p(scale), rel=1e-12)
+    assert reach[2] == 0.0
+
+
+@SETTINGS
+@given(edges=edge_tables())
+def test_reach_is_zero_without_audience(edges):
+    scores = _score(edges)
+    no_audience = scores.filter(pl.col("audience") == 0)
+    assert (no_audience["reach"] == 0.0).all() and (no_audience["expected_spread"] == 0.0).all()
+    assert ((scores["audience"] > 0) == (scores["reach"] > 0)).all()
+
+
+def test_reported_followers_raise_audience_and_reach():
+    edges = _follows([(1, 0), (2, 0), (0, 1)])
+    plain = _score(edges)
+    nodes = pl.DataFrame({"id": [0, 1], "followers": [1000, None]})
+    reported = _score(edges, nodes)
+    assert _row(plain, 0)["audience"] == 2 and _row(plain, 0)["followers"] == 2
+    assert _row(reported, 0)["audience"] == 1000 and _row(reported, 0)["followers"] == 1000
+    # the 998 followers outside the sample each see the post once
+    assert _row(reported, 0)["expected_spread"] == pytest.approx(_row(plain, 0)["expected_spread"] + 998, rel=1e-12)
+    assert _row(reported, 0)["reach"] == 1.0
+    assert _row(reported, 1)["reach"] < _row(plain, 1)["reach"]  # the scale grew with account 0's spread
+
+
+@SETTINGS
+@given(edges=edge_tables(), data=st.data())
+def test_new_follower_never_lowers_reach(edges, data):
+    """A follow from an account not yet following ``v`` (or from a brand-new account)."""
+    before = _score(edges)
+    ids = before["id"].to_list()
+    target = data.draw(st.sampled_from(ids))
+    following = set(edges.filter((pl.col("dst") == target) & (pl.col("kind") == "follow"))["src"].to_list())
+    candidates = [u for u in ids if u != target and u not in following] + [10**9]
+    follower = data.draw(st.sampled_from(candidates))
+    after = _score(pl.concat([edges, _follows([(follower, target)])]))
+    assert _row(after, target)["reach"] >= _row(before, target)["reach"] - 1e-12
+    assert _row(after, target)["audience"] >= _row(before, target)["audience"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_new_follower_never_lowers_reach_seeded(seed):
+    rng = np.random.default_rng(seed)
+    pairs = _random_social_graph(seed, 40, 3)
+    rows = [(s, d, "follow") for s, d in pairs]
+    rows += [(int(rng.integers(40)), int(rng.integers(40)), kind) for kind in rng.choice(["like", "share", "quote"], 60)]
+    edges = _edges([r for r in rows if r[0] != r[1]])
+    before = _score(edges)
+    for target in rng.choice(40, 5, replace=False).tolist():
+        following = set(edges.filter((pl.col("dst") == target) & (pl.col("kind") == "follow"))["src"].to_list())
+        follower = next(u for u in rng.permutation(40).tolist() if u != target and u not in following)
+        after = _score(pl.concat([edges, _follows([(follower, target)])]))
+        assert _row(after, target)["reach"] >= _row(before, target)["reach"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Invariance: relabelling, row order, threads, repetition
+# ---------------------------------------------------------------------------------------------
+
+
+def _relabel(edges, mapping):
+    dtype = pl.String if isinstance(next(iter(mapping.values())), str) else pl.Int64
+    return edges.with_columns(
+        pl.col("src").replace_strict(mapping, return_dtype=dtype),
+        pl.col("dst").replace_strict(mapping, return_dtype=dtype),
+    )
+
+
+def _relabellings(edges, seed):
+    """(name, mapping old id -> new id) for a random int permutation and ints -> strings."""
+    ids = sorted(set(edges["src"].to_list()) | set(edges["dst"].to_list()))
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(len(ids))
+    as_ints = {old: int(new) * 1_000_003 - 500 for old, new in zip(ids, shuffled)}
+    as_strings = {old: f"user{int(new)}" for old, new in zip(ids, shuffled)}  # "user10" < "user2"
+    return [("int permutation", as_ints), ("strings", as_strings)]
+
+
+def _assert_permuted(original, relabelled, mapping, columns, rtol):
+    back = {new: old for old, new in mapping.items()}
+    for col in columns:
+        want = _by_id(original, col)
+        got = {back[i]: v for i, v in _by_id(relabelled, col).items()}
+        assert got.keys() == want.keys()
+        ids = sorted(want)
+        np.testing.assert_allclose([got[i] for i in ids], [want[i] for i in ids], rtol=rtol, atol=1e-12,
+                                   err_msg=f"{col} changed under relabelling")
+
+
+@SETTINGS
+@given(edges=edge_tables(), seed=st.integers(0, 2**32 - 1))
+def test_relabelling_permutes_reach_and_credibility(edges, seed):
+    original = _score(edges)
+    for _, mapping in _relabellings(edges, seed):
+        relabelled = _score(_relabel(edges, mapping))
+        _assert_permuted(original, relabelled, mapping, ("reach", "credibility", "expected_spread", "pagerank"), 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_relabelling_permutes_peer_influence(seed):
+    """Style guide: relabelling nodes permutes scores. Community detection must not depend on ids."""
+    rng = np.random.default_rng(seed)
+    n, m = 25, 60
+    rows = [(int(a), int(b), "follow") for a, b in zip(rng.integers(0, n, m), rng.integers(0, n, m)) if a != b]
+    edges = _edges(rows)
+    original = _score(edges)
+    for _, mapping in _relabellings(edges, seed):
+        _assert_permuted(original, _score(_relabel(edges, mapping)), mapping, ("peer_influence",), 1e-9)
+
+
+def test_relabelling_permutes_peer_influence_minimal():
+    """Minimal case: the chain 1 -> 2 -> 0 -> 4 with every id negated."""
+    edges = _follows([(0, 4), (1, 2), (2, 0)])
+    mapping = {i: -i for i in (0, 1, 2, 4)}
+    _assert_permuted(_score(edges), _score(_relabel(edges, mapping)), mapping, SCORE_COLS, 1e-9)
+
+
+def test_relabelling_permutes_credibility_with_many_reciprocal_partners():
+    """Account 0 trades likes with 80 accounts; the 40 lowest ids form a clique, the rest do not.
+
+    Reversing the ids of the partners must not change account 0's pod score or credibility
+    (the ring closure must not depend on which partners come first in id order).
+    """
+    rows = [(u, 0, "like") for u in range(1, 81)] + [(0, u, "like") for u in range(1, 81)]
+    rows += [(a, b, "like") for a in range(1, 41) for b in range(1, 41) if a != b]
+    edges = _edges(rows)
+    mapping = {0: 0, **{u: 1000 - u for u in range(1, 81)}}
+    original, relabelled = _score(edges), _score(_relabel(edges, mapping))
+    assert _row(relabelled, 0)["pod_score"] == pytest.approx(_row(original, 0)["pod_score"], rel=1e-9)
+    _assert_permuted(original, relabelled, mapping, ("credibility",), 1e-9)
+
+
+@SETTINGS
+@given(edges=edge_tables(), seed=st.integers(0, 2**32 - 1), with_nodes=st.booleans())
+def test_shuffling_rows_changes_nothing(edges, seed, with_nodes):
+    nodes = None
+    if with_nodes:
+        ids = sorted(set(edges["src"].to_list()) | set(edges["dst"].to_list()))
+        rng = np.random.default_rng(seed)
+        nodes = pl.DataFrame({
+            "id": ids + [999_999],
+            "followers": rng.integers(0, 50, len(ids) + 1),
+            "sponsored_share": rng.random(len(ids) + 1).round(2),
+        }).sample(fraction=1.0, shuffle=True, seed=seed)
+    original = _score(edges, nodes)
+    shuffled_nodes = None if nodes is None else nodes.sample(fraction=1.0, shuffle=True, seed=seed + 1)
+    shuffled = _score(edges.sample(fraction=1.0, shuffle=True, seed=seed), shuffled_nodes)
+    assert original.equals(shuffled)
+    for col in original.columns:  # bit for bit, not merely equal
+        if original[col].dtype == pl.Float64:
+            assert original[col].to_numpy().tobytes() == shuffled[col].to_numpy().tobytes(), col
+
+
+def test_same_input_same_bytes_and_thread_count_independent():
+    pairs = _random_social_graph(11, 300, 6)
+    rng = np.random.default_rng(11)
+    rows = [(s, d, "follow") for s, d in pairs]
+    rows += [(int(a), int(b), str(k)) for a, b, k in
+             zip(rng.integers(0, 300, 1500), rng.integers(0, 300, 1500), rng.choice(["like", "share", "reply", "distrust"], 1500))
+             if a != b]
+    edges = _edges(rows)
+    first = _score(edges)
+    assert first.equals(_score(edges))
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has fewer than 2 threads on this machine")
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _score(edges)
+        numba.set_num_threads(2)
+        two = _score(edges)
+    finally:
+        numba.set_num_threads(before)
+    assert one.equals(two) and one.equals(first)
+    for col in SCORE_COLS + ("pagerank", "expected_spread"):
+        assert one[col].to_numpy().tobytes() == two[col].to_numpy().tobytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranges on random graphs
+# ---------------------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(edges=edge_tables(kinds=FOLLOW_ONLY))
+def test_scores_in_unit_interval_follows_only(edges):
+    _check_ranges(_score(edges))
+
+
+@SETTINGS
+@given(edges=edge_tables(kinds=INTERACTIONS_ONLY))
+def test_scores_in_unit_interval_interactions_only(edges):
+    _check_ranges(_score(edges))
+
+
+@SETTINGS
+@given(edges=edge_tables(kinds=WITH_NEGATIVE), with_nodes=st.booleans(), data=st.data())
+def test_scores_in_unit_interval_with_negative_kinds_and_nodes(edges, with_nodes, data):
+    nodes = None
+    ids = sorted(set(edges["src"].to_list()) | set(edges["dst"].to_list()))
+    if with_nodes:
+        k = len(ids) + 2
+        nodes = pl.DataFrame({
+            "id": ids + [-1, -2],
+            "followers": data.draw(st.lists(st.none() | st.integers(0, 10**7), min_size=k, max_size=k)),
+            "sponsored_share": data.draw(st.lists(st.none() | st.sampled_from([0.0, 0.3, 1.0]), min_size=k, max_size=k)),
+        }, schema_overrides={"followers": pl.Int64, "sponsored_share": pl.Float64})
+    scores = _score(edges, nodes)
+    _check_ranges(scores, len(ids) + (2 if with_nodes else 0))
+
+
+def test_negative_only_graph_scores():
+    scores = _score(_edges([(1, 2, "distrust"), (3, 2, "report")]))
+    _check_ranges(scores, 3)
+    assert (scores["reach"] == 0.0).all()
+    assert _row(scores, 2)["distrust_share"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Credibility
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bot_like_account_is_less_genuine():
+    pairs = _random_social_graph(0, 220, 5)
+    rng = np.random.default_rng(1)
+    pairs += [(999, int(v)) for v in rng.choice(220, 200, replace=False)]  # no follower, follows 200
+    scores = _score(_follows(pairs))
+    genuineness = _by_id(scores, "genuineness")
+    bot = genuineness[999]
+    normal = [genuineness[i] for i in range(220)]
+    assert bot < 0.1
+    assert bot < min(normal)
+    assert np.median(normal) == 1.0
+
+
+def _bots_vs_genuine_graph():
+    """Accounts 0..59 follow each other; 500 is followed by 10 bots, 600 by 10 genuine accounts."""
+    pairs = _random_social_graph(3, 60, 4)
+    pairs += [(b, 500) for b in range(1000, 1010)]  # bots: no followers, follow only 500
+    pairs += [(u, 600) for u in range(10, 20)]  # genuine accounts with their own audiences
+    return pairs
+
+
+def test_followers_all_bots_lower_audience_authenticity():
+    scores = _score(_follows(_bots_vs_genuine_graph()))
+    bots_followed = _row(scores, 500)
+    genuine_followed = _row(scores, 600)
+    assert bots_followed["followers"] == genuine_followed["followers"] == 10
+    assert bots_followed["audience_authenticity"] < genuine_followed["audience_authenticity"]
+    assert bots_followed["credibility"] < genuine_followed["credibility"]
+
+
+def test_sponsored_share_lowers_credibility():
+    edges = _follows(_bots_vs_genuine_graph())
+    base = _score(edges, pl.DataFrame({"id": [600, 10], "sponsored_share": [0.0, 0.0]}))
+    sponsored = _score(edges, pl.DataFrame({"id": [600, 10], "sponsored_share": [1.0, 0.0]}))
+    assert _row(sponsored, 600)["credibility"] < _row(base, 600)["credibility"]
+    assert _row(sponsored, 600)["credibility"] == pytest.approx(0.5 * _row(base, 600)["credibility"], rel=1e-12)
+    unchanged = [c for c in base.columns if c not in ("credibility", "score", "sponsored_share", "segment")]
+    assert base.select(unchanged).equals(sponsored.select(unchanged))
+    others = pl.col("id") != 600
+    assert base.filter(others)["credibility"].equals(sponsored.filter(others)["credibility"])
+
+
+def test_distrust_lowers_credibility():
+    pairs = _bots_vs_genuine_graph()
+    edges = _follows(pairs)
+    distrusted = pl.concat([edges, _edges([(u, 600, "distrust") for u in range(30, 36)])])
+    base, after = _score(edges), _score(distrusted)
+    assert _row(base, 600)["distrust_share"] == 0.0
+    assert _row(after, 600)["distrust_share"] > 0.0
+    assert _row(after, 600)["credibility"] < _row(base, 600)["credibility"]
+    others = pl.col("id") != 600
+    assert base.filter(others)["credibility"].equals(after.filter(others)["credibility"])
+    # negative signals never add reach
+    assert base["reach"].equals(after["reach"])
+
+
+def test_pod_score_exact():
+    # 0, 1, 2 like each other (a closed ring); 3 likes 0 without return (weight 2)
+    rows = [(a, b, "like") for a in range(3) for b in range(3) if a != b] + [(3, 0, "like", 2.0)]
+    # 10 trades likes with 11 and 12, who do not know each other: reciprocal, but no ring
+    rows += [(10, 11, "like"), (11, 10, "like"), (10, 12, "like"), (12, 10, "like")]
+    pod = _by_id(_score(_edges(rows)), "pod_score")
+    assert pod == pytest.approx({0: 0.5, 1: 1.0, 2: 1.0, 3: 0.0, 10: 0.0, 11: 0.0, 12: 0.0}, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+# ---------------------------------------------------------------------------------------------
+
+
+def test_account_followed_by_bots_is_suspicious():
+    rng = np.random.default_rng(0)
+    pairs = _random_social_graph(0, 80, 4)
+    for bot in range(3000, 3020):  # bots: no followers, follow 2000 and three others
+        pairs.append((bot, 2000))
+        pairs += [(bot, int(v)) for v in rng.choice(80, 3, replace=False)]
+    pairs += [(u, 2000) for u in range(3)]
+    scores = _score(_follows(pairs))
+    assert _row(scores, 2000)["segment"] == "suspicious"
+    assert _row(scores, 2000)["audience_authenticity"] < 0.5 * np.median(
+        scores.filter(pl.col("id") < 80)["audience_authenticity"].to_numpy()
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_star_hub_is_mass_in_a_larger_graph(seed):
+    pairs = _random_social_graph(seed, 150, 4)
+    pairs += [(u, 1000) for u in range(150)]
+    scores = _score(_follows(pairs))
+    hub = _row(scores, 1000)
+    assert hub["reach"] == 1.0 and hub["reach"] == scores["reach"].max()
+    assert hub["segment"] == "mass"
+    assert scores.filter(pl.col("segment") == "mass").height <= math.ceil(0.01 * scores.height) + 1
+
+
+def test_bot_without_audience_is_not_credible():
+    """Regression: a bot (no audience, follows 200) inherited the graph's mean authenticity (0.99)."""
+    rng = np.random.default_rng(5)
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, 300, (1500, 2)) if a != b}
+    bot = 10_000
+    pairs |= {(bot, t) for t in range(200)}
+    scores = _score(_follows(sorted(pairs)))
+    by_id = dict(zip(scores["id"].to_list(), scores["credibility"].to_list()))
+    regular = float(np.median([v for k, v in by_id.items() if k != bot]))
+    assert by_id[bot] < 0.5 * regular
+
+
+def test_zero_weight_rows_add_no_audience():
+    """Regression: a row of weight 0 raised the followed account's audience and followers."""
+    edges = pl.DataFrame({"src": [1, 2, 3], "dst": [9, 9, 8], "weight": [1.0, 0.0, 1.0]})
+    with pytest.warns(UserWarning, match="1 row"):
+        scores = influence.score(influence.load(edges))
+    row = scores.filter(pl.col("id") == 9).row(0, named=True)
+    assert row["followers"] == 1 and row["audience"] == 1
+    assert 2 in scores["id"].to_list()  # the account is kept, without the edge
+
+
+def test_only_zero_weight_rows_scores_accounts_without_edges():
+    edges = pl.DataFrame({"src": [1, 2], "dst": [2, 3], "weight": [0.0, 0.0]})
+    scores = _score(edges)
+    assert scores["id"].to_list() == [1, 2, 3]
+    assert (scores["reach"] == 0).all() and (scores["followers"] == 0).all()
