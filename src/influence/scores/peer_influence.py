@@ -7,7 +7,9 @@ Components (per account ``v``):
     interaction), edge ``u -> v`` crediting ``v``: attention from accounts that themselves
     receive attention counts more.
 ``amplification``
-    percentile of the reshares received: how often its content is passed on.
+    ``1 - exp(-S(v) / S0)``: ``S(v)`` distinct accounts that reshared ``v``, ``S0`` the mean of
+    ``S`` over accounts reshared at least once. Saturating rather than a percentile, so that the
+    difference between one resharer and five survives at the top of the distribution.
 ``community_standing``
     percentile of ``pagerank`` among the accounts of ``v``'s own community.
 ``peer_influence``
@@ -86,8 +88,12 @@ def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarra
 def compute_peer_influence(graph: Graph, community: np.ndarray, config: ScoringConfig) -> PeerInfluenceResult:
     layer = graph.interaction if graph.interaction.n_edges else graph.attention
     rank, n_iter, residual = pagerank(layer, config)
-    received = graph.reshare.in_strength
-    amplification = percentile_rank(received) if graph.reshare.n_edges else np.zeros(graph.n_nodes)
+    resharers = graph.reshare.in_degree.astype(np.float64)
+    if graph.reshare.n_edges:
+        typical = float(resharers[resharers > 0].mean())
+        amplification = 1.0 - np.exp(-resharers / typical)
+    else:
+        amplification = np.zeros(graph.n_nodes)
     standing = within_group_percentile(rank, community)
     pr_pct = percentile_rank(rank)
     if graph.reshare.n_edges:
