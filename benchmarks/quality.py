@@ -39,6 +39,8 @@ VARIANTS = {
     "default": {},
     "follows_only": {"variant": "follows_only"},
     "string_ids": {"variant": "string_ids"},
+    "random64_ids": {"variant": "random64_ids"},
+    "no_node_table": {"variant": "no_node_table"},
     "communities_30": {"n_communities": 30},
     "more_fakes": {"fake_share": 0.01, "bot_share": 0.1},
 }

@@ -461,3 +461,48 @@ def test_process_exit_codes(tmp_path, kind):
     assert b"Traceback" not in proc.stderr
     assert proc.stdout == b""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.parquet"]
+
+
+# ---------------------------------------------------------------------------------------------
+# influence generate
+# ---------------------------------------------------------------------------------------------
+
+
+def test_generate_writes_three_tables_and_reports_on_stderr(tmp_path):
+    from influence.cli import main
+
+    out = tmp_path / "world"
+    result = CliRunner().invoke(main, ["generate", "--nodes", "1000", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "wrote 1,000 accounts" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["edges.parquet", "nodes.parquet", "truth.parquet"]
+    truth = pl.read_parquet(out / "truth.parquet")
+    assert set(truth["role"].unique()) == {"mass", "micro", "fake", "bot", "pod", "regular"}
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--nodes", "10"], ["n_nodes", "1000"]),
+        (["--nodes", "2000", "--communities", "1"], ["n_communities"]),
+    ],
+)
+def test_generate_bad_parameters_are_one_error_line(tmp_path, args, words):
+    from influence.cli import main
+
+    out = tmp_path / "world"
+    result = CliRunner().invoke(main, ["generate", *args, "--out", str(out)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:")
+    assert all(w in lines[0] for w in words)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_generate_variant_follows_only(tmp_path):
+    from influence.cli import main
+
+    result = CliRunner().invoke(main, ["generate", "--nodes", "1000", "--variant", "follows_only", "--out", str(tmp_path), "-q"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert pl.read_parquet(tmp_path / "edges.parquet")["kind"].unique().to_list() == ["follow"]
