@@ -9,8 +9,8 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     median of such accounts, or whose engagement comes mostly (>= 50%) from a reciprocal ring.
 ``mass``
     a meaningful audience and either reach in the top 0.1% of all accounts, or reach in the top
-    ``1 - mass_quantile`` and an audience spread over communities (less than
-    ``micro_min_concentration`` of it in one).
+    ``1 - mass_quantile`` and an audience spread over communities (no community holds half of
+    it).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has
@@ -35,6 +35,8 @@ SEGMENTS = ("mass", "micro", "suspicious", "other")
 RELATIVE_TIER_QUANTILES = (0.90, 0.99, 0.999, 0.9999, 0.99999)
 MICRO_MIN_LOYAL_SHARE = 0.3
 SUSPICIOUS_POD_SHARE = 0.5
+#: Largest share of a mass account's audience inside one community: no community holds a majority.
+MASS_MAX_CONCENTRATION = 0.5
 #: Reach quantile above which an account is mass whatever the shape of its audience.
 MASS_CORE_QUANTILE = 0.999
 SUSPICIOUS_RELATIVE_AUTHENTICITY = 0.5
@@ -103,7 +105,7 @@ def assign_segments(
 
     mass_cut = float(np.quantile(reach, config.mass_quantile))
     core_cut = float(np.quantile(reach, MASS_CORE_QUANTILE))
-    spread = concentration < config.micro_min_concentration
+    spread = concentration < MASS_MAX_CONCENTRATION
     mass = sized & ~suspicious & (reach > 0) & (((reach >= mass_cut) & spread) | (reach >= core_cut))
 
     cred_median = float(np.median(credibility[sized]))
