@@ -122,7 +122,7 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_m
         diag.timings["load"] = time.perf_counter() - started
         scores = score(graph, config, diagnostics=diag)
         segments = [segment] if segment else ["mass", "micro"]
-        lists = [shortlist(scores, seg, top, topic=topic) for seg in segments]
+        lists = [shortlist(scores, seg, top, goal=goal, topic=topic) for seg in segments]
         if fmt == "table":
             parts = []
             for seg, frame in zip(segments, lists):

@@ -104,8 +104,9 @@ class ScoringConfig:
     prior_strength
         Pseudo-count of the Bayesian shrinkage applied to per-account rates (> 0).
     goal
-        Which weights of ``GOAL_WEIGHTS`` make ``score``; ``auto`` (default) weighs each
-        segment by what it is bought for (``AUTO_GOAL_BY_SEGMENT``), the rest ``balanced``.
+        Which weights of ``GOAL_WEIGHTS`` make the ``score`` column of the score table;
+        ``auto`` (default) is ``balanced`` there, one set of weights for every account (the
+        shortlists then weigh each segment by what it is bought for).
     tiers
         A name of ``TIER_PRESETS``, or ``(names, thresholds)``.
     tier_mode

@@ -26,7 +26,7 @@ SCORE_COLUMNS = (
     "id", "name", "segment", "tier", "followers", "reach", "credibility", "peer_influence", "score",
     "audience", "expected_spread", "pass_on",
     "audience_authenticity", "engagement_authenticity", "engagement_rate", "relative_engagement",
-    "pod_score", "loyal_share", "distrust_share", "sponsored_share",
+    "pod_score", "loyal_share", "trust", "distrust_share", "sponsored_share",
     "pagerank", "amplification", "community_standing",
     "community", "community_concentration", "community_breadth", "genuineness",
 )
@@ -117,8 +117,8 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         warnings.warn(message, stacklevel=2)
 
     reach = timed("reach", compute_reach, graph, config)
-    cred = timed("credibility", compute_credibility, graph, followers, config)
     comm = timed("communities", compute_communities, graph, config)
+    cred = timed("credibility", compute_credibility, graph, followers, comm.community, config)
     peer = timed("peer_influence", compute_peer_influence, graph, comm.community, config)
     diag.pagerank_iterations, diag.pagerank_residual = peer.n_iter, peer.residual
     diag.community_sweeps, diag.communities_from_topic = comm.n_sweeps, comm.from_topic
@@ -160,6 +160,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             "relative_engagement": cred.relative_engagement,
             "pod_score": cred.pod_score,
             "loyal_share": loyal,
+            "trust": cred.trust,
             "distrust_share": cred.distrust_share,
             "sponsored_share": cred.sponsored_share,
             "pagerank": peer.pagerank,
@@ -171,7 +172,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             "genuineness": cred.genuineness,
         }
     )
-    frame = frame.with_columns(goal_score(config.goal))
+    frame = frame.with_columns(goal_score(config.goal))  # auto: balanced across all accounts
     extra = [c for c in ("topic", "cost", "verified") if graph.nodes is not None and c in graph.nodes.columns]
     if extra:
         frame = frame.with_columns([graph.nodes[c] for c in extra])

@@ -33,11 +33,14 @@ import polars as pl
 from .config import FOLLOW_KINDS, INTERACTION_KINDS, NEGATIVE_KINDS, RESHARE_KINDS, ScoringConfig
 from .errors import EmptyGraphError
 from .io.read import RawInput
-from .kernels.csr import IntIdIndex, coo_to_csr, transpose_csr
+from .kernels.csr import IntIdIndex, build_layers, coo_to_csr, select_to_csr, transpose_csr, transpose_csr_pair
 from .kernels.neighbourhood import row_sums
 
 LAYER_NAMES = ("follow", "interaction", "events", "reshare", "negative", "attention")
 _FOLLOW, _INTERACTION, _NEGATIVE = 0, 1, 2
+# Bits of a row's layer membership (a row of kind ``share`` is in interaction, reshare, attention).
+_IN_FOLLOW, _IN_INTERACTION, _IN_RESHARE, _IN_NEGATIVE, _IN_ATTENTION = 1, 2, 4, 8, 16
+_NO_WEIGHTS = np.zeros(0, np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,16 +219,22 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         k: (1.0 if layer_of[k] != _INTERACTION else float(config.kind_weights.get(k, config.unknown_kind_weight)))
         for k in kinds
     }
-    reshare_of = {k: k in RESHARE_KINDS for k in kinds}
 
     node_ids = raw.nodes["id"] if raw.nodes is not None else None
     ids, src_idx, dst_idx = _dense_ids(edges["src"], edges["dst"], node_ids)
     n = int(ids.len())
 
-    kind_col = edges["kind"]
-    layer_code = kind_col.replace_strict(layer_of, return_dtype=pl.Int8).to_numpy()
-    kind_weight = kind_col.replace_strict(weight_of, return_dtype=pl.Float64).to_numpy()
-    is_reshare = kind_col.replace_strict(reshare_of, return_dtype=pl.Boolean).to_numpy()
+    # One pass over the kind strings: their codes index small per-kind tables.
+    kind_code = edges["kind"].cast(pl.Enum(kinds)).to_physical().to_numpy()
+    member_of = np.zeros(len(kinds), np.uint8)  # which layers a row of each kind belongs to
+    for code, k in enumerate(kinds):
+        if layer_of[k] == _FOLLOW:
+            member_of[code] = _IN_FOLLOW | _IN_ATTENTION
+        elif layer_of[k] == _INTERACTION:
+            member_of[code] = _IN_INTERACTION | _IN_ATTENTION | (_IN_RESHARE if k in RESHARE_KINDS else 0)
+        else:
+            member_of[code] = _IN_NEGATIVE
+    kind_weight = np.array([weight_of[k] for k in kinds], np.float64)
     count = edges["weight"].to_numpy()
 
     keep = src_idx != dst_idx
@@ -240,21 +249,24 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     if n_zero:
         warnings.warn(f"{raw.source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
         keep &= ~zero
+    del zero
 
-    def layer(mask, weights):
-        return Layer.from_edges(src_idx[mask], dst_idx[mask], weights[mask], n)
-
-    follow_mask = keep & (layer_code == _FOLLOW)
-    inter_mask = keep & (layer_code == _INTERACTION)
-    layers = {
-        "follow": layer(follow_mask, count),
-        "interaction": layer(inter_mask, count * kind_weight),
-        "events": layer(inter_mask, count),
-        "reshare": layer(keep & is_reshare & (layer_code == _INTERACTION), count),
-        "negative": layer(keep & (layer_code == _NEGATIVE), count),
-    }
-    attention_mask = follow_mask | inter_mask
-    layers["attention"] = layer(attention_mask, np.where(follow_mask, count, count * kind_weight))
+    # Follow and negative kinds weigh exactly 1.0, so ``count * kind_weight`` is the weight of
+    # every layer that uses kind weights (interaction, and attention's follow + interaction).
+    if len(kinds) < 255:
+        code = kind_code.astype(np.uint8)
+        code[~keep] = 255  # dropped
+        del keep, kind_code
+        layers = _build_layers(src_idx, dst_idx, count, code, kind_weight, member_of, n)
+        del code
+    else:  # more kinds than a uint8 code holds: one grouping pass per layer
+        member = member_of[kind_code]
+        member[~keep] = 0
+        weighted = count * kind_weight[kind_code]
+        del keep, kind_code
+        layers = _build_layers_one_by_one(src_idx, dst_idx, count, weighted, member, n)
+        del member, weighted
+    del src_idx, dst_idx
 
     nodes = None
     if raw.nodes is not None:
@@ -267,3 +279,49 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         source=raw.source,
     )
     return Graph(ids=ids, layers=layers, nodes=nodes, report=report, kind_weights=weight_of)
+
+
+# (structure bit) per layer structure, and (structure, weighted) per data array: interaction and
+# events share the structure of the interaction rows.
+_STRUCTURE_BITS = (_IN_FOLLOW, _IN_INTERACTION, _IN_RESHARE, _IN_NEGATIVE, _IN_ATTENTION)
+_LAYER_DATA = (  # name, structure, weighted by kind
+    ("follow", 0, False),
+    ("interaction", 1, True),
+    ("events", 1, False),
+    ("reshare", 2, False),
+    ("negative", 3, False),
+    ("attention", 4, True),
+)
+
+
+def _build_layers(src_idx, dst_idx, count, code, kind_weight, kind_member, n):
+    """Every layer's in- and out-CSR with one grouping pass per direction (see ``build_layers``)."""
+    bits = np.array(_STRUCTURE_BITS, np.uint8)
+    struct_of = np.array([s for _, s, _ in _LAYER_DATA], np.int64)
+    weighted_of = np.array([w for _, _, w in _LAYER_DATA], np.bool_)
+    in_ptr, in_idx, in_data = build_layers(dst_idx, src_idx, count, code, kind_weight, kind_member, bits,
+                                           struct_of, weighted_of, n)
+    out_ptr, out_idx, out_data = build_layers(src_idx, dst_idx, count, code, kind_weight, kind_member, bits,
+                                              struct_of, weighted_of, n)
+    return {
+        name: Layer(in_ptr[s], in_idx[s], in_data[d], out_ptr[s], out_idx[s], out_data[d])
+        for d, (name, s, _) in enumerate(_LAYER_DATA)
+    }
+
+
+def _build_layers_one_by_one(src_idx, dst_idx, count, weighted, member, n):
+    def layers_of(bit, w0, w1=None):
+        second = _NO_WEIGHTS if w1 is None else w1
+        in_indptr, in_indices, in_d0, in_d1 = select_to_csr(dst_idx, src_idx, w0, second, member, bit, n)
+        out_indptr, out_indices, out_d0, out_d1 = transpose_csr_pair(in_indptr, in_indices, in_d0, in_d1, n)
+        first = Layer(in_indptr, in_indices, in_d0, out_indptr, out_indices, out_d0)
+        if w1 is None:
+            return first
+        return first, Layer(in_indptr, in_indices, in_d1, out_indptr, out_indices, out_d1)
+
+    layers = {"follow": layers_of(_IN_FOLLOW, count)}
+    layers["interaction"], layers["events"] = layers_of(_IN_INTERACTION, weighted, count)
+    layers["reshare"] = layers_of(_IN_RESHARE, count)
+    layers["negative"] = layers_of(_IN_NEGATIVE, count)
+    layers["attention"] = layers_of(_IN_ATTENTION, weighted)
+    return {name: layers[name] for name in LAYER_NAMES}

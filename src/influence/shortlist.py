@@ -14,24 +14,26 @@ SHORTLIST_COLUMNS = (
 )
 
 
-def goal_score(goal: str) -> pl.Expr:
-    """``score`` for ``goal``: a weighted mean of reach, credibility and peer influence, in [0, 1].
+def goal_weights(goal: str, segment: str | None = None) -> tuple[float, float, float]:
+    """(reach, credibility, peer_influence) weights of ``goal``.
 
-    ``auto`` weighs each row by its segment's goal (``AUTO_GOAL_BY_SEGMENT``), else ``balanced``.
+    ``auto`` takes the goal a segment is bought for (``AUTO_GOAL_BY_SEGMENT``: mass for
+    awareness, micro for engagement) and ``balanced`` for any other segment or across segments
+    (``segment`` None or ``all``).
     """
     if goal not in GOALS:
         raise ConfigError(f"goal must be one of {', '.join(GOALS)}, got {goal!r}")
+    if goal == "auto":
+        goal = AUTO_GOAL_BY_SEGMENT.get(segment, "balanced")
+    return GOAL_WEIGHTS[goal]
 
-    def weighted(name: str) -> pl.Expr:
-        w_reach, w_cred, w_peer = GOAL_WEIGHTS[name]
-        return w_reach * pl.col("reach") + w_cred * pl.col("credibility") + w_peer * pl.col("peer_influence")
 
-    if goal != "auto":
-        return weighted(goal).alias("score")
-    expr = pl.when(pl.lit(False)).then(pl.lit(0.0))
-    for segment, name in AUTO_GOAL_BY_SEGMENT.items():
-        expr = expr.when(pl.col("segment") == segment).then(weighted(name))
-    return expr.otherwise(weighted("balanced")).alias("score")
+def goal_score(goal: str, segment: str | None = None) -> pl.Expr:
+    """``score`` for ``goal`` (see :func:`goal_weights`): a weighted mean in [0, 1]."""
+    w_reach, w_cred, w_peer = goal_weights(goal, segment)
+    return (w_reach * pl.col("reach") + w_cred * pl.col("credibility") + w_peer * pl.col("peer_influence")).alias(
+        "score"
+    )
 
 
 def shortlist(
@@ -39,7 +41,7 @@ def shortlist(
     segment: str = "micro",
     top: int | None = 20,
     *,
-    goal: str | None = None,
+    goal: str = "auto",
     topic: str | None = None,
 ) -> pl.DataFrame:
     """The ``top`` accounts of ``segment`` ranked by ``score`` (descending, ties by ``id``).
@@ -53,8 +55,9 @@ def shortlist(
     top
         How many rows at most (None: all). Fewer rows are returned when fewer qualify.
     goal
-        Recompute ``score`` with this goal's weights (``auto``, ``balanced``, ``awareness``,
-        ``engagement``, ``conversion``); by default keep the frame's ``score``.
+        The weights of ``score`` in this list: ``balanced``, ``awareness``, ``engagement``,
+        ``conversion``, or ``auto`` (default): mass ranked for awareness, micro for engagement,
+        any other segment and ``all`` balanced.
     topic
         Keep only accounts whose ``topic`` (or detected community name) equals this.
 
@@ -66,9 +69,7 @@ def shortlist(
         raise ConfigError(f"segment must be one of {', '.join(SEGMENTS)} or all, got {segment!r}")
     if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 0):
         raise ConfigError(f"top must be a non-negative integer, got {top!r}")
-    frame = scores
-    if goal is not None:
-        frame = frame.with_columns(goal_score(goal))
+    frame = scores.with_columns(goal_score(goal, segment))
     if segment != "all":
         frame = frame.filter(pl.col("segment") == segment)
     if topic is not None:

@@ -11,6 +11,25 @@ import numba as nb
 import numpy as np
 
 
+@nb.njit(cache=True)
+def edge_balanced_chunks(indptr, n_chunks):
+    """int64[n_chunks + 1] row boundaries splitting rows so each chunk has about the same
+    ``edges + rows`` (the cost of a pull over the chunk). Depends only on ``indptr`` and
+    ``n_chunks``, never on the thread count, so per-chunk partial sums are reproducible."""
+    n = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, np.int64)
+    total = indptr[n] + n
+    bounds[0] = 0
+    v = 0
+    for c in range(1, n_chunks):
+        target = (total * c) // n_chunks
+        while v < n and indptr[v] + v < target:
+            v += 1
+        bounds[c] = v
+    bounds[n_chunks] = n
+    return bounds
+
+
 @nb.njit(parallel=True, cache=True)
 def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport, damping, tol, max_iter):
     """Weighted PageRank by power iteration, pulling along in-edges.
@@ -43,32 +62,65 @@ def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport
     -----
     ``r'(v) = damping * sum_{u -> v} r(u) w(u, v) / W(u) + (damping * D + 1 - damping) t(v)``
     where ``W(u)`` is ``u``'s out-strength and ``D`` the rank held by dangling accounts.
+
+    Every O(n) step runs in parallel over a fixed number of edge-balanced row chunks
+    (:func:`edge_balanced_chunks`); the sums (dangling mass, L1 change, total) are taken per
+    chunk and the chunk sums added in chunk order, so the result is bitwise the same for any
+    thread count. Column indices are read as unsigned 32-bit (no negative-index fix-ups).
     """
     n = in_indptr.shape[0] - 1
+    n_chunks = max(1, min(256, n // 2048))
+    bounds = edge_balanced_chunks(in_indptr, n_chunks)
+    sources = in_indices.view(np.uint32)
     rank = teleport.copy()
     scaled = np.empty(n, np.float64)
     new = np.empty(n, np.float64)
+    part_a = np.zeros(n_chunks, np.float64)
+    part_b = np.zeros(n_chunks, np.float64)
+    for c in nb.prange(n_chunks):
+        acc = 0.0
+        for u in range(bounds[c], bounds[c + 1]):
+            scaled[u] = rank[u] * inv_out_strength[u]
+            if inv_out_strength[u] == 0.0:
+                acc += rank[u]
+        part_a[c] = acc
+    dangling = 0.0
+    for c in range(n_chunks):
+        dangling += part_a[c]
     residual = np.inf
     n_iter = 0
     for it in range(max_iter):
-        dangling = 0.0
-        for u in range(n):
-            scaled[u] = rank[u] * inv_out_strength[u]
-            if inv_out_strength[u] == 0.0:
-                dangling += rank[u]
         base = damping * dangling + (1.0 - damping)
-        for v in nb.prange(n):
-            acc = 0.0
-            for e in range(in_indptr[v], in_indptr[v + 1]):
-                acc += scaled[in_indices[e]] * in_data[e]
-            new[v] = damping * acc + base * teleport[v]
+        for c in nb.prange(n_chunks):
+            res = 0.0
+            tot = 0.0
+            for v in range(bounds[c], bounds[c + 1]):
+                acc = 0.0
+                for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+                    acc += scaled[sources[e]] * in_data[e]
+                x = damping * acc + base * teleport[v]
+                new[v] = x
+                res += abs(x - rank[v])
+                tot += x
+            part_a[c] = res
+            part_b[c] = tot
         residual = 0.0
         total = 0.0
-        for v in range(n):
-            residual += abs(new[v] - rank[v])
-            total += new[v]
-        for v in range(n):
-            rank[v] = new[v] / total
+        for c in range(n_chunks):
+            residual += part_a[c]
+            total += part_b[c]
+        for c in nb.prange(n_chunks):
+            acc = 0.0
+            for u in range(bounds[c], bounds[c + 1]):
+                r = new[u] / total
+                rank[u] = r
+                scaled[u] = r * inv_out_strength[u]
+                if inv_out_strength[u] == 0.0:
+                    acc += r
+            part_a[c] = acc
+        dangling = 0.0
+        for c in range(n_chunks):
+            dangling += part_a[c]
         n_iter = it + 1
         if residual < tol:
             break

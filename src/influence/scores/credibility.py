@@ -12,7 +12,8 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     mean genuineness of ``v``'s followers (of its engagers when the graph has no follow edge),
     shrunk towards the graph mean with ``prior_strength`` pseudo-followers.
 ``engagement_rate``
-    interaction events received per follower, ``events / (followers + 1)``.
+    interaction events received per follower, ``events / (followers + 1)`` (per distinct engager
+    when the graph has neither follow edges nor reported follower counts).
 ``relative_engagement``
     ``logistic`` of the residual of ``log(engagement_rate)`` against a least-squares fit on
     ``log(1 + followers)`` over the engaged accounts of this graph: 0.5 is what this graph shows
@@ -26,13 +27,16 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     follows) when the graph has no interaction.
 ``engagement_authenticity``
     weighted mean genuineness of ``v``'s engagers, times ``1 - pod_score``.
+``trust``
+    TrustRank from verified and genuine seed accounts (see :mod:`influence.scores.trust`).
 ``distrust_share``
-    negative events (distrust, dislike, report, block, unfollow) received over all events
-    received, shrunk towards 0.
+    negative events (distrust, dislike, report, block, unfollow) received over all follows,
+    interaction events and negative events received, each weighted by the giver's trust
+    (``0.25 + 0.75 min(1, 2 trust)``: an account unreachable from the seeds counts a quarter).
 ``credibility``
     ``genuineness * audience_authenticity * (0.5 engagement_authenticity + 0.5
-    relative_engagement) * (1 - 0.5 sponsored_share) * (1 - distrust_share)``; without
-    interaction edges the engagement factor is left out.
+    relative_engagement) * sqrt(min(1, 2 trust)) * (1 - 0.5 sponsored_share)
+    * (1 - distrust_share)``; without interaction edges the engagement factor is left out.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from ..config import ScoringConfig
 from ..graph import Graph
 from ..kernels.neighbourhood import neighbour_sums, reciprocal_ring
 from .common import logistic, shrunk_ratio
+from .trust import compute_trust
 
 
 def ring_chunks(n: int) -> int:
@@ -63,6 +68,7 @@ class CredibilityResult:
     pod_score: np.ndarray
     engagement_authenticity: np.ndarray
     distrust_share: np.ndarray
+    trust: np.ndarray
     sponsored_share: np.ndarray
     credibility: np.ndarray
     has_interactions: bool
@@ -100,7 +106,8 @@ def fit_engagement_curve(followers: np.ndarray, rate: np.ndarray) -> tuple[float
     return float(a), float(b)
 
 
-def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConfig) -> CredibilityResult:
+def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarray,
+                        config: ScoringConfig) -> CredibilityResult:
     n = graph.n_nodes
     k = config.prior_strength
     g = genuineness(graph)
@@ -115,10 +122,17 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
     inter = graph.interaction
     has_interactions = inter.n_edges > 0
     events_received = graph.events.in_strength
-    rate = events_received / (followers + 1.0)
-    a, b = fit_engagement_curve(followers, rate)
-    expected = a + b * np.log1p(followers)
-    floor = 0.5 / (followers + 1.0)  # half an event: keeps log finite for unengaged accounts
+    # Engagement is measured per follower; a graph without follow edges has no follower counts
+    # (unless the node table gives them), so it is measured per distinct engager there: using
+    # followers = 0 would turn the rate into a plain volume of events.
+    if graph.follow.n_edges or graph.node_column("followers") is not None:
+        base = followers
+    else:
+        base = graph.events.in_degree.astype(np.float64)
+    rate = events_received / (base + 1.0)
+    a, b = fit_engagement_curve(base, rate)
+    expected = a + b * np.log1p(base)
+    floor = 0.5 / (base + 1.0)  # half an event: keeps log finite for unengaged accounts
     relative = logistic(np.log(np.maximum(rate, floor)) - expected) if has_interactions else np.full(n, 0.5)
 
     weight_in = inter.in_strength
@@ -132,18 +146,28 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
     engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
     engagement_auth = shrunk_ratio(engager_g, weight_in, g_mean, k) * (1.0 - pod)
 
-    negative = graph.negative.in_strength
-    positive_events = graph.events.in_strength + graph.follow.in_strength
-    distrust = negative / (negative + positive_events + k)
+    trust = compute_trust(graph, g, audience_auth, pod, community, config)
+    # Distrust and endorsement received, each weighted by the trust of the account giving it.
+    # An account unreachable from the seeds still counts a quarter of a trusted one.
+    giver_weight = 0.25 + 0.75 * np.minimum(1.0, 2.0 * trust.trust)
+    negative = neighbour_sums(graph.negative.in_indptr, graph.negative.in_indices, graph.negative.in_data,
+                              giver_weight, True)
+    positive = sum(
+        neighbour_sums(layer.in_indptr, layer.in_indices, layer.in_data, giver_weight, True)
+        for layer in (graph.events, graph.follow)
+    )
+    distrust = negative / (negative + positive + k * 0.5)
 
     sponsored = graph.node_column("sponsored_share", default=0.0)
     if sponsored is None:
         sponsored = np.zeros(n)
     penalty = (1.0 - 0.5 * sponsored) * (1.0 - distrust)
+    # Less trust than a random account of the same standing lowers credibility; more does not raise it.
+    trust_factor = np.sqrt(np.minimum(1.0, 2.0 * trust.trust))
     if has_interactions:
-        cred = audience_auth * (0.5 * engagement_auth + 0.5 * relative) * penalty
+        cred = audience_auth * (0.5 * engagement_auth + 0.5 * relative) * trust_factor * penalty
     else:
-        cred = audience_auth * penalty
+        cred = audience_auth * trust_factor * penalty
     cred = cred * g  # an account that itself looks like a bot or a mass-follower is not credible
     return CredibilityResult(
         genuineness=g,
@@ -153,6 +177,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, config: ScoringConf
         pod_score=pod,
         engagement_authenticity=engagement_auth,
         distrust_share=distrust,
+        trust=trust.trust,
         sponsored_share=sponsored,
         credibility=np.clip(cred, 0.0, 1.0),
         has_interactions=has_interactions,

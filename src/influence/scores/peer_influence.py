@@ -11,7 +11,8 @@ Components (per account ``v``):
     ``S`` over accounts reshared at least once. Saturating rather than a percentile, so that the
     difference between one resharer and five survives at the top of the distribution.
 ``community_standing``
-    percentile of ``pagerank`` among the accounts of ``v``'s own community.
+    share of ``v``'s own community whose ``pagerank`` is below ``v``'s (ties count as below
+    neither: the accounts nobody attends to stand at 0).
 ``peer_influence``
     ``0.5 percentile(pagerank) + 0.25 amplification + 0.25 community_standing`` (without reshare
     edges: ``2/3`` and ``1/3`` of the PageRank and standing terms).
@@ -63,8 +64,13 @@ def pagerank(layer: Layer, config: ScoringConfig, teleport: np.ndarray | None = 
     return rank, n_iter, residual
 
 
-def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Mid-rank percentile of each value among the values of its own group."""
+def share_below_in_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Share of the other members of each value's group that it exceeds, in [0, 1).
+
+    Ties take the lowest rank (an account nobody attends to stands at 0 whatever the size of its
+    community; mid-ranks gave such accounts 0.25-0.5 depending on community size). Singleton
+    groups get 0.
+    """
     n = values.shape[0]
     out = np.zeros(n)
     if n == 0:
@@ -75,13 +81,11 @@ def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarra
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
     ends = np.r_[starts[1:], n]
     sizes = np.repeat(ends - starts, ends - starts)
-    # mid-rank within equal values inside each group
+    group_start = np.repeat(starts, ends - starts)
     key_change = np.r_[True, (g_sorted[1:] != g_sorted[:-1]) | (v_sorted[1:] != v_sorted[:-1])]
     tie_starts = np.flatnonzero(key_change)
-    tie_ends = np.r_[tie_starts[1:], n]
-    group_start = np.repeat(starts, ends - starts)
-    tie_mid = np.repeat((tie_starts + tie_ends - 1) / 2.0, tie_ends - tie_starts)
-    out[order] = (tie_mid - group_start + 0.5) / sizes
+    tie_first = np.repeat(tie_starts, np.diff(np.r_[tie_starts, n]))
+    out[order] = (tie_first - group_start) / np.maximum(sizes, 1)
     return out
 
 
@@ -94,7 +98,7 @@ def compute_peer_influence(graph: Graph, community: np.ndarray, config: ScoringC
         amplification = 1.0 - np.exp(-resharers / typical)
     else:
         amplification = np.zeros(graph.n_nodes)
-    standing = within_group_percentile(rank, community)
+    standing = share_below_in_group(rank, community)
     pr_pct = percentile_rank(rank)
     if graph.reshare.n_edges:
         peer = 0.5 * pr_pct + 0.25 * amplification + 0.25 * standing

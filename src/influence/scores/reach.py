@@ -44,12 +44,16 @@ def pass_on_probability(graph: Graph, config: ScoringConfig) -> tuple[np.ndarray
 
     ``p(u) = 1 - exp(-(R(u) + k p0) / (A(u) + k))`` with ``R(u)`` the reshares ``u`` made,
     ``A(u)`` the accounts ``u`` attends to, ``k = prior_strength`` and ``p0`` the graph-wide
-    reshares per attention edge (``reshare_prior`` when the graph shows no reshare).
+    reshares per attention edge (``reshare_prior`` when the graph shows no reshare or no follow
+    edge: without follows, attention is mostly the reshares themselves).
     """
     attended = graph.attention.out_degree.astype(np.float64)
     reshares = graph.reshare.out_strength
     total_attention = float(attended.sum())
-    observed = graph.reshare.n_edges > 0
+    # Reshares per attended account estimate a pass-on rate only when attention includes
+    # follows (exposure without reaction). Without follow edges the accounts one "attends to" are
+    # mostly the ones one reshared (Higgs: rate 0.68), so the prior is used instead.
+    observed = graph.reshare.n_edges > 0 and graph.follow.n_edges > 0
     if observed and total_attention > 0:
         rate = float(reshares.sum()) / total_attention
     else:
@@ -64,10 +68,12 @@ def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
     audience = attention.in_degree.astype(np.float64)
     reported = graph.node_column("followers", default=0)
     p, rate, observed = pass_on_probability(graph, config)
-    reshare = graph.reshare
+    if observed:
+        evidence = (graph.reshare.in_indptr, graph.reshare.in_indices, graph.reshare.in_data)
+    else:  # no per-edge evidence: every edge uses the prior
+        evidence = (np.zeros(graph.n_nodes + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
     spread = expected_exposures_observed(
-        attention.in_indptr, attention.in_indices, reshare.in_indptr, reshare.in_indices, reshare.in_data,
-        p, config.prior_strength, config.cascade_depth,
+        attention.in_indptr, attention.in_indices, *evidence, p, config.prior_strength, config.cascade_depth,
     )
     if reported is not None:
         unseen = np.maximum(reported - audience, 0.0)
