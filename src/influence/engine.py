@@ -24,7 +24,7 @@ from .shortlist import goal_score
 #: Columns of the score table, in order (the contract's columns first, then the components).
 SCORE_COLUMNS = (
     "id", "name", "segment", "tier", "followers", "reach", "credibility", "peer_influence", "score",
-    "audience", "expected_spread", "pass_on",
+    "audience", "two_hop_audience", "expected_spread", "expected_exposures", "pass_on",
     "audience_authenticity", "engagement_authenticity", "engagement_rate", "relative_engagement",
     "pod_score", "loyal_share", "trust", "distrust_share", "sponsored_share",
     "pagerank", "amplification", "community_standing",
@@ -152,7 +152,9 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             "peer_influence": peer.peer_influence,
             "score": np.zeros(graph.n_nodes),
             "audience": np.rint(reach.audience).astype(np.int64),
+            "two_hop_audience": reach.two_hop_audience,
             "expected_spread": reach.expected_spread,
+            "expected_exposures": reach.expected_exposures,
             "pass_on": reach.pass_on,
             "audience_authenticity": cred.audience_authenticity,
             "engagement_authenticity": cred.engagement_authenticity,

@@ -41,3 +41,10 @@ def shrunk_ratio(numerator: np.ndarray, denominator: np.ndarray, prior: float, s
 def logistic(x: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-x))``, computed without overflow."""
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def parallel_chunks(n: int) -> int:
+    """Chunks for kernels that keep an ``n``-byte marker per chunk: a few per thread, at most one per 1024 accounts."""
+    import numba
+
+    return max(1, min(4 * numba.get_num_threads(), n // 1024 + 1))

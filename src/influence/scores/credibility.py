@@ -48,15 +48,8 @@ import numpy as np
 from ..config import ScoringConfig
 from ..graph import Graph
 from ..kernels.neighbourhood import neighbour_sums, reciprocal_ring
-from .common import logistic, shrunk_ratio
+from .common import logistic, parallel_chunks, shrunk_ratio
 from .trust import compute_trust
-
-
-def ring_chunks(n: int) -> int:
-    """Parallel chunks for :func:`reciprocal_ring`: a few per thread, each with an ``n``-byte marker."""
-    import numba
-
-    return max(1, min(4 * numba.get_num_threads(), n // 1024 + 1))
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     ring_in = ring_layer.in_strength
     reciprocal_w, _, closure = reciprocal_ring(
         ring_layer.in_indptr, ring_layer.in_indices, ring_layer.in_data,
-        ring_layer.out_indptr, ring_layer.out_indices, ring_chunks(n),
+        ring_layer.out_indptr, ring_layer.out_indices, parallel_chunks(n),
     )
     pod = np.divide(reciprocal_w, ring_in, out=np.zeros(n), where=ring_in > 0) * closure
     engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
