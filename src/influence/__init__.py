@@ -9,11 +9,18 @@ Edge direction everywhere: ``src -> dst`` means src pays attention to dst (follo
 shares, replies to, mentions); influence flows the other way.
 """
 
-from .config import ScoringConfig
-from .engine import Diagnostics, load, score
-from .errors import ConfigError, ConvergenceError, EmptyGraphError, InfluenceError, SchemaError
-from .graph import Graph
-from .shortlist import shortlist
+import os as _os
+
+# numba's OpenMP threads spin while they wait; on a machine whose other core is busy that made
+# 2-thread kernels up to 18x slower (PERF-NOTES, benchmarks). Passive waiting removes the penalty.
+# Set before numba starts its thread pool; a value the user exported wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from .config import ScoringConfig  # noqa: E402
+from .engine import Diagnostics, load, score  # noqa: E402
+from .errors import ConfigError, ConvergenceError, EmptyGraphError, InfluenceError, SchemaError  # noqa: E402
+from .graph import Graph  # noqa: E402
+from .shortlist import shortlist  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -79,17 +79,42 @@ def _scatter_by_row(rows, cols, w0, w1, select, bit, offsets, nnz):
 
 @nb.njit(cache=True)
 def _sort_values(values, start, stop):
-    """Sort ``values[start:stop]`` ascending in place (insertion sort for short runs)."""
-    if stop - start > _INSERTION_MAX:
-        values[start:stop] = np.sort(values[start:stop])
+    """Sort ``values[start:stop]`` ascending in place: insertion sort for short runs, heapsort
+    for long ones (a few lines of IR: ``np.sort`` would multiply the compile time of every
+    kernel that calls this)."""
+    if stop - start <= _INSERTION_MAX:
+        for i in range(start + 1, stop):
+            x = values[i]
+            p = i - 1
+            while p >= start and values[p] > x:
+                values[p + 1] = values[p]
+                p -= 1
+            values[p + 1] = x
         return
-    for i in range(start + 1, stop):
-        x = values[i]
-        p = i - 1
-        while p >= start and values[p] > x:
-            values[p + 1] = values[p]
-            p -= 1
-        values[p + 1] = x
+    m = stop - start
+    for root in range(m // 2 - 1, -1, -1):
+        _sift_values(values, start, root, m)
+    for end in range(m - 1, 0, -1):
+        x = values[start]
+        values[start] = values[start + end]
+        values[start + end] = x
+        _sift_values(values, start, 0, end)
+
+
+@nb.njit(cache=True)
+def _sift_values(values, base, root, size):
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and values[base + child + 1] > values[base + child]:
+            child += 1
+        if values[base + root] >= values[base + child]:
+            return
+        x = values[base + root]
+        values[base + root] = values[base + child]
+        values[base + child] = x
+        root = child
 
 
 @nb.njit(parallel=True, cache=True)
@@ -334,8 +359,37 @@ def _group_by_row(rows, cols, count, code, dropped, n_rows, n_chunks):
 
 
 @nb.njit(cache=True)
+def _swap3(cols, count, code, a, b):
+    c = cols[a]
+    cols[a] = cols[b]
+    cols[b] = c
+    w = count[a]
+    count[a] = count[b]
+    count[b] = w
+    k = code[a]
+    code[a] = code[b]
+    code[b] = k
+
+
+@nb.njit(cache=True)
+def _sift3(cols, count, code, base, root, size):
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and cols[base + child + 1] > cols[base + child]:
+            child += 1
+        if cols[base + root] >= cols[base + child]:
+            return
+        _swap3(cols, count, code, base + root, base + child)
+        root = child
+
+
+@nb.njit(cache=True)
 def _sort_row_by_col(cols, count, code, start, stop):
-    """Sort one row segment by column (stable), in place."""
+    """Sort one row segment by column, in place (the order among equal columns is free: their
+    weights are sorted before they are summed). Insertion sort for short rows, heapsort for
+    long ones."""
     if stop - start <= _INSERTION_MAX:
         for i in range(start + 1, stop):
             c = cols[i]
@@ -350,19 +404,109 @@ def _sort_row_by_col(cols, count, code, start, stop):
             cols[p + 1] = c
             count[p + 1] = w
             code[p + 1] = k
-    else:
-        order = np.argsort(cols[start:stop], kind="mergesort") + start
-        sorted_cols = cols[order]
-        sorted_count = count[order]
-        sorted_code = code[order]
-        cols[start:stop] = sorted_cols
-        count[start:stop] = sorted_count
-        code[start:stop] = sorted_code
+        return
+    m = stop - start
+    for root in range(m // 2 - 1, -1, -1):
+        _sift3(cols, count, code, start, root, m)
+    for end in range(m - 1, 0, -1):
+        _swap3(cols, count, code, start, start + end)
+        _sift3(cols, count, code, start, 0, end)
+
+
+@nb.njit(cache=True)
+def _count_rows(indptr, cols, count, code, kind_member, bits, distinct, lo, hi):
+    """Rows ``lo:hi``: sort each by column; count its distinct columns per layer structure."""
+    n_struct = bits.shape[0]
+    for row in range(lo, hi):
+        start, stop = indptr[row], indptr[row + 1]
+        if stop - start > 1:
+            _sort_row_by_col(cols, count, code, start, stop)
+        i = start
+        while i < stop:
+            j = i
+            seen = np.uint8(0)
+            while j < stop and cols[j] == cols[i]:
+                seen |= kind_member[code[j]]
+                j += 1
+            for s in range(n_struct):
+                if seen & bits[s]:
+                    distinct[s, row + 1] += 1
+            i = j
+
+
+@nb.njit(cache=True)
+def _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, distinct,
+                indices, struct_base, data, data_base, lo, hi):
+    """Rows ``lo:hi``: write each layer's merged entries; duplicate weights summed ascending."""
+    n_struct = bits.shape[0]
+    n_data = struct_of.shape[0]
+    longest = 1
+    for row in range(lo, hi):
+        longest = max(longest, indptr[row + 1] - indptr[row])
+    buf = np.empty(longest, np.float64)
+    fill = np.empty(n_struct, np.int64)
+    for row in range(lo, hi):
+        for s in range(n_struct):
+            fill[s] = distinct[s, row]
+        start, stop = indptr[row], indptr[row + 1]
+        i = start
+        while i < stop:
+            col = cols[i]
+            if i + 1 == stop or cols[i + 1] != col:  # the common case: a single edge
+                kind = code[i]
+                seen = kind_member[kind]
+                for s in range(n_struct):
+                    if seen & bits[s]:
+                        pos = fill[s]
+                        indices[struct_base[s] + pos] = col
+                        fill[s] = pos + 1
+                        for d in range(n_data):
+                            if struct_of[d] == s:
+                                if weighted_of[d]:
+                                    data[data_base[d] + pos] = count[i] * kind_weight[kind]
+                                else:
+                                    data[data_base[d] + pos] = count[i]
+                i += 1
+                continue
+            j = i
+            seen = np.uint8(0)
+            while j < stop and cols[j] == col:
+                seen |= kind_member[code[j]]
+                j += 1
+            for s in range(n_struct):
+                bit = bits[s]
+                if (seen & bit) == 0:
+                    continue
+                pos = fill[s]
+                indices[struct_base[s] + pos] = col
+                fill[s] = pos + 1
+                for d in range(n_data):
+                    if struct_of[d] != s:
+                        continue
+                    k = 0
+                    for t in range(i, j):
+                        kind = code[t]
+                        if kind_member[kind] & bit:
+                            buf[k] = count[t] * kind_weight[kind] if weighted_of[d] else count[t]
+                            k += 1
+                    if k == 1:
+                        total = buf[0]
+                    else:
+                        _sort_values(buf, 0, k)
+                        total = 0.0
+                        for t in range(k):
+                            total += buf[t]
+                    data[data_base[d] + pos] = total
+            i = j
 
 
 @nb.njit(parallel=True, cache=True)
 def _layers_by_row(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, n_chunks):
-    """Per-layer CSRs from rows grouped by row index (see :func:`build_layers`)."""
+    """Per-layer CSRs from rows grouped by row index (see :func:`build_layers`).
+
+    The parallel loops only call the per-chunk functions above: parfor bodies this small keep
+    the first (compiling) run short.
+    """
     n_rows = indptr.shape[0] - 1
     n_struct = bits.shape[0]
     n_data = struct_of.shape[0]
@@ -376,24 +520,9 @@ def _layers_by_row(indptr, cols, count, code, kind_weight, kind_member, bits, st
             r += 1
         bounds[c] = r
     bounds[n_chunks] = n_rows
-    # pass 1: sort each row by column; count distinct columns per layer structure
     distinct = np.zeros((n_struct, n_rows + 1), np.int64)
     for c in nb.prange(n_chunks):
-        for row in range(bounds[c], bounds[c + 1]):
-            start, stop = indptr[row], indptr[row + 1]
-            if stop - start > 1:
-                _sort_row_by_col(cols, count, code, start, stop)
-            i = start
-            while i < stop:
-                j = i
-                seen = np.uint8(0)
-                while j < stop and cols[j] == cols[i]:
-                    seen |= kind_member[code[j]]
-                    j += 1
-                for s in range(n_struct):
-                    if seen & bits[s]:
-                        distinct[s, row + 1] += 1
-                i = j
+        _count_rows(indptr, cols, count, code, kind_member, bits, distinct, bounds[c], bounds[c + 1])
     for s in range(n_struct):
         for row in range(n_rows):
             distinct[s, row + 1] += distinct[s, row]
@@ -405,66 +534,9 @@ def _layers_by_row(indptr, cols, count, code, kind_weight, kind_member, bits, st
         data_base[d + 1] = data_base[d] + distinct[struct_of[d], n_rows]
     indices = np.empty(struct_base[n_struct], np.int32)
     data = np.empty(data_base[n_data], np.float32)
-    # pass 2: write each layer's merged entries; duplicate weights summed in ascending order
     for c in nb.prange(n_chunks):
-        longest = 1
-        for row in range(bounds[c], bounds[c + 1]):
-            longest = max(longest, indptr[row + 1] - indptr[row])
-        buf = np.empty(longest, np.float64)
-        fill = np.empty(n_struct, np.int64)
-        for row in range(bounds[c], bounds[c + 1]):
-            for s in range(n_struct):
-                fill[s] = distinct[s, row]
-            start, stop = indptr[row], indptr[row + 1]
-            i = start
-            while i < stop:
-                col = cols[i]
-                if i + 1 == stop or cols[i + 1] != col:  # the common case: a single edge
-                    kind = code[i]
-                    seen = kind_member[kind]
-                    for s in range(n_struct):
-                        if seen & bits[s]:
-                            pos = fill[s]
-                            indices[struct_base[s] + pos] = col
-                            fill[s] = pos + 1
-                            for d in range(n_data):
-                                if struct_of[d] == s:
-                                    if weighted_of[d]:
-                                        data[data_base[d] + pos] = count[i] * kind_weight[kind]
-                                    else:
-                                        data[data_base[d] + pos] = count[i]
-                    i += 1
-                    continue
-                j = i
-                seen = np.uint8(0)
-                while j < stop and cols[j] == col:
-                    seen |= kind_member[code[j]]
-                    j += 1
-                for s in range(n_struct):
-                    bit = bits[s]
-                    if (seen & bit) == 0:
-                        continue
-                    pos = fill[s]
-                    indices[struct_base[s] + pos] = col
-                    fill[s] = pos + 1
-                    for d in range(n_data):
-                        if struct_of[d] != s:
-                            continue
-                        k = 0
-                        for t in range(i, j):
-                            kind = code[t]
-                            if kind_member[kind] & bit:
-                                buf[k] = count[t] * kind_weight[kind] if weighted_of[d] else count[t]
-                                k += 1
-                        if k == 1:
-                            total = buf[0]
-                        else:
-                            _sort_values(buf, 0, k)
-                            total = 0.0
-                            for t in range(k):
-                                total += buf[t]
-                        data[data_base[d] + pos] = total
-                i = j
+        _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, distinct,
+                    indices, struct_base, data, data_base, bounds[c], bounds[c + 1])
     return distinct, indices, struct_base, data, data_base
 
 

@@ -30,6 +30,29 @@ def edge_balanced_chunks(indptr, n_chunks):
     return bounds
 
 
+@nb.njit(cache=True)
+def _pull_chunk(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
+                scaled_next, part, c, lo, hi):
+    """One power-iteration step over rows ``lo:hi``; chunk sums go to ``part[c]``."""
+    res = 0.0
+    tot = 0.0
+    dang = 0.0
+    for v in range(lo, hi):
+        acc = 0.0
+        for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+            acc += scaled[sources[e]] * in_data[e]
+        x = damping * acc * scale + base * teleport[v]
+        res += abs(x - y[v] * scale)
+        tot += x
+        y[v] = x
+        scaled_next[v] = x * inv_out_strength[v]
+        if inv_out_strength[v] == 0.0:
+            dang += x
+    part[c, 0] = res
+    part[c, 1] = tot
+    part[c, 2] = dang
+
+
 @nb.njit(parallel=True, cache=True)
 def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport, damping, tol, max_iter):
     """Weighted PageRank by power iteration, pulling along in-edges.
@@ -72,58 +95,41 @@ def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport
     n_chunks = max(1, min(256, n // 2048))
     bounds = edge_balanced_chunks(in_indptr, n_chunks)
     sources = in_indices.view(np.uint32)
-    rank = teleport.copy()
-    scaled = np.empty(n, np.float64)
-    new = np.empty(n, np.float64)
-    part_a = np.zeros(n_chunks, np.float64)
-    part_b = np.zeros(n_chunks, np.float64)
-    for c in nb.prange(n_chunks):
-        acc = 0.0
-        for u in range(bounds[c], bounds[c + 1]):
-            scaled[u] = rank[u] * inv_out_strength[u]
-            if inv_out_strength[u] == 0.0:
-                acc += rank[u]
-        part_a[c] = acc
+    # ``y`` is the rank vector before normalisation and ``total`` its sum, so the rank is
+    # ``y / total``; ``scaled`` holds ``y * inv_out_strength`` of the previous iteration and
+    # ``scaled_next`` receives this iteration's (others still read ``scaled`` meanwhile). One
+    # parallel region per iteration: normalising is folded into the next iteration's pull.
+    y = teleport.copy()
+    scaled = y * inv_out_strength
+    scaled_next = np.empty(n, np.float64)
+    part = np.zeros((n_chunks, 3), np.float64)
     dangling = 0.0
-    for c in range(n_chunks):
-        dangling += part_a[c]
+    for u in range(n):
+        if inv_out_strength[u] == 0.0:
+            dangling += y[u]
+    total = 1.0
     residual = np.inf
     n_iter = 0
     for it in range(max_iter):
-        base = damping * dangling + (1.0 - damping)
+        scale = 1.0 / total
+        base = damping * dangling * scale + (1.0 - damping)
         for c in nb.prange(n_chunks):
-            res = 0.0
-            tot = 0.0
-            for v in range(bounds[c], bounds[c + 1]):
-                acc = 0.0
-                for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
-                    acc += scaled[sources[e]] * in_data[e]
-                x = damping * acc + base * teleport[v]
-                new[v] = x
-                res += abs(x - rank[v])
-                tot += x
-            part_a[c] = res
-            part_b[c] = tot
+            _pull_chunk(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
+                        scaled_next, part, c, bounds[c], bounds[c + 1])
         residual = 0.0
         total = 0.0
-        for c in range(n_chunks):
-            residual += part_a[c]
-            total += part_b[c]
-        for c in nb.prange(n_chunks):
-            acc = 0.0
-            for u in range(bounds[c], bounds[c + 1]):
-                r = new[u] / total
-                rank[u] = r
-                scaled[u] = r * inv_out_strength[u]
-                if inv_out_strength[u] == 0.0:
-                    acc += r
-            part_a[c] = acc
         dangling = 0.0
         for c in range(n_chunks):
-            dangling += part_a[c]
+            residual += part[c, 0]
+            total += part[c, 1]
+            dangling += part[c, 2]
+        scaled, scaled_next = scaled_next, scaled
         n_iter = it + 1
         if residual < tol:
             break
+    rank = np.empty(n, np.float64)
+    for v in range(n):
+        rank[v] = y[v] / total
     return rank, n_iter, residual
 
 
@@ -172,23 +178,38 @@ def expected_exposures_observed(in_indptr, in_indices, reshare_indptr, reshare_i
     Returns float64[n], ``s_depth`` of the recursion ``s_k(v) = sum_{u -> v} (1 + p_uv s_{k-1}(u))``.
     """
     n = in_indptr.shape[0] - 1
-    n_edges = in_indices.shape[0]
-    edge_p = np.empty(n_edges, np.float64)
-    for v in nb.prange(n):
-        j, j_end = reshare_indptr[v], reshare_indptr[v + 1]
-        for e in range(in_indptr[v], in_indptr[v + 1]):
-            u = in_indices[e]
-            while j < j_end and reshare_indices[j] < u:
-                j += 1
-            observed = reshare_data[j] if (j < j_end and reshare_indices[j] == u) else 0.0
-            edge_p[e] = 1.0 - np.exp(-(observed + prior_strength * pass_on[u]) / (1.0 + prior_strength))
+    sources = in_indices.view(np.uint32)
     prev = np.zeros(n, np.float64)
     cur = np.zeros(n, np.float64)
-    for _ in range(depth):
+    if depth <= 0:
+        return prev
+    # Hop 1 needs no probability (s_0 = 0): s_1(v) is the in-degree.
+    for v in nb.prange(n):
+        acc = 0.0
+        for e in range(in_indptr[v], in_indptr[v + 1]):
+            acc += 1.0
+        prev[v] = acc
+    if depth == 1:
+        return prev
+    # An edge without an observed reshare has the probability of its source alone: computed
+    # once per account (the same expression with ``observed = 0.0``, so bitwise the same), and
+    # only the few edges with reshares evaluate ``exp``. Nothing is stored per edge.
+    source_p = np.empty(n, np.float64)
+    for u in nb.prange(n):
+        source_p[u] = 1.0 - np.exp(-(0.0 + prior_strength * pass_on[u]) / (1.0 + prior_strength))
+    for _ in range(depth - 1):
         for v in nb.prange(n):
+            j, j_end = reshare_indptr[v], reshare_indptr[v + 1]
             acc = 0.0
-            for e in range(in_indptr[v], in_indptr[v + 1]):
-                acc += 1.0 + edge_p[e] * prev[in_indices[e]]
+            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+                u = sources[e]
+                p = source_p[u]
+                if j < j_end:
+                    while j < j_end and reshare_indices[j] < u:
+                        j += 1
+                    if j < j_end and reshare_indices[j] == u:
+                        p = 1.0 - np.exp(-(reshare_data[j] + prior_strength * pass_on[u]) / (1.0 + prior_strength))
+                acc += 1.0 + p * prev[u]
             cur[v] = acc
         prev, cur = cur, prev
     return prev
