@@ -19,7 +19,9 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .config import ScoringConfig  # noqa: E402
 from .engine import Diagnostics, load, score  # noqa: E402
 from .errors import ConfigError, ConvergenceError, EmptyGraphError, InfluenceError, SchemaError  # noqa: E402
+from .explain import explain  # noqa: E402
 from .graph import Graph  # noqa: E402
+from .overlap import OverlapResult, overlap  # noqa: E402
 from .shortlist import shortlist  # noqa: E402
 
 __version__ = "0.1.0"
@@ -28,6 +30,9 @@ __all__ = [
     "load",
     "score",
     "shortlist",
+    "explain",
+    "overlap",
+    "OverlapResult",
     "Graph",
     "ScoringConfig",
     "Diagnostics",

@@ -1,4 +1,4 @@
-"""Command line: ``influence rank`` and ``influence generate``.
+"""Command line: ``influence rank | overlap | explain | generate``.
 
 The commands only translate options into keyword arguments of the library, turn
 :class:`~influence.errors.InfluenceError` into one ``Error: ...`` line with exit code 1, and send
@@ -7,6 +7,7 @@ warnings and timings to stderr. stdout carries only data.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import warnings
@@ -22,6 +23,8 @@ from .errors import InfluenceError
 from .io.write import FORMATS, emit, format_table, render
 from .segments import SEGMENTS
 from .shortlist import SHORTLIST_COLUMNS, shortlist
+from .explain import explain as explain_account
+from .overlap import overlap as audience_overlap
 from .synthetic import VARIANTS, WorldConfig, generate_world
 
 #: Columns of the terminal table (fits 80 columns).
@@ -142,6 +145,68 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_m
                 f"{diag.tier_mode} tiers; {total:.2f} s ({phases})",
                 err=True,
             )
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.argument("ids", nargs=-1, required=True)
+@_input_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table/json: accounts, pairs and total; csv/parquet: the pairs.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+              help="Seed of the sketch hashes (large audiences only).")
+@click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
+def overlap(path, ids, nodes, src_col, dst_col, fmt, output, seed, quiet):
+    """Audience overlap of the accounts IDS in the graph at PATH.
+
+    Pairwise shared audience, Jaccard and share of the smaller audience, and the unique audience
+    of the whole list; exact for small audiences, sketched (KMV) for large ones.
+    """
+    with _user_errors(quiet):
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        result = audience_overlap(graph, ids, seed=seed)
+        if fmt == "table":
+            total = "exact" if result.unique_audience_exact else "estimated"
+            data = (
+                format_table(result.accounts, title="audiences")
+                + "\n"
+                + format_table(result.pairs, title="pairwise overlap")
+                + f"\nunique audience of the {result.accounts.height} accounts: "
+                + f"{result.unique_audience:,.0f} ({total})\n"
+            ).encode()
+        elif fmt == "json":
+            data = (json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n").encode()
+        else:
+            data = render(result.pairs, fmt)
+        emit(data, output)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.argument("account")
+@_input_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
+def explain(path, account, nodes, src_col, dst_col, fmt, seed, quiet):
+    """Every score of ACCOUNT broken into its components, and why it is in its segment."""
+    with _user_errors(quiet):
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        result = explain_account(graph, account, seed=seed)
+        if fmt == "json":
+            data = json.dumps(result, ensure_ascii=False, indent=1) + "\n"
+        else:
+            lines = [result["summary"], ""]
+            for group, components in result["components"].items():
+                lines.append(f"{group}:")
+                for name, entry in components.items():
+                    value = entry["value"]
+                    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+                    pct = "" if entry["percentile"] is None else f"  (higher than {entry['percentile']:.0%})"
+                    lines.append(f"  {name:<24} {text}{pct}")
+            data = "\n".join(lines) + "\n"
+        emit(data.encode(), None)
 
 
 @main.command()

@@ -18,7 +18,7 @@ from .scores.community import compute_communities
 from .scores.credibility import compute_credibility
 from .scores.peer_influence import compute_peer_influence
 from .scores.reach import compute_reach
-from .segments import assign_segments, assign_tiers
+from .segments import assign_segments, assign_tiers, segment_thresholds
 from .shortlist import goal_score
 
 #: Columns of the score table, in order (the contract's columns first, then the components).
@@ -43,6 +43,7 @@ class Diagnostics:
     communities_from_topic: bool = False
     tier_mode: str = ""
     unavailable: list = field(default_factory=list)
+    segment_thresholds: object = None
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
@@ -125,6 +126,18 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
 
     started = time.perf_counter()
     loyal = loyal_share(graph)
+    repeats_observed = cred.has_interactions and float(graph.events.in_data.max()) >= 2.0
+    thresholds = segment_thresholds(
+        reach=reach.reach,
+        credibility=cred.credibility,
+        audience=reach.audience,
+        audience_authenticity=cred.audience_authenticity,
+        engagement_authenticity=cred.engagement_authenticity,
+        has_interactions=cred.has_interactions,
+        repeats_observed=repeats_observed,
+        config=config,
+    )
+    diag.segment_thresholds = thresholds
     segment = assign_segments(
         reach=reach.reach,
         credibility=cred.credibility,
@@ -134,9 +147,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         pod_score=cred.pod_score,
         concentration=comm.concentration,
         loyal_share=loyal,
-        has_interactions=cred.has_interactions,
-        repeats_observed=cred.has_interactions and float(graph.events.in_data.max()) >= 2.0,
-        config=config,
+        thresholds=thresholds,
     )
     tier, diag.tier_mode = assign_tiers(followers, config, has_reported)
     names = graph.nodes["name"] if graph.nodes is not None and "name" in graph.nodes.columns else None

@@ -24,6 +24,8 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .config import ScoringConfig, tier_names_thresholds
@@ -71,6 +73,65 @@ def assign_tiers(followers: np.ndarray, config: ScoringConfig, has_reported_foll
     return np.asarray(names, dtype=object)[position], mode
 
 
+@dataclass(frozen=True)
+class SegmentThresholds:
+    """The graph-relative thresholds that placed accounts in segments (see the module doc)."""
+
+    min_audience: float
+    audience_authenticity_floor: float
+    engagement_authenticity_floor: float | None
+    pod_score_max: float
+    mass_reach_cut: float
+    mass_core_reach_cut: float
+    mass_max_concentration: float
+    micro_min_concentration: float
+    micro_credibility_floor: float
+    micro_min_loyal_share: float | None
+    micro_reach_floor: float | None
+    has_interactions: bool
+    repeats_observed: bool
+
+
+def segment_thresholds(
+    *,
+    reach: np.ndarray,
+    credibility: np.ndarray,
+    audience: np.ndarray,
+    audience_authenticity: np.ndarray,
+    engagement_authenticity: np.ndarray,
+    has_interactions: bool,
+    repeats_observed: bool,
+    config: ScoringConfig,
+) -> SegmentThresholds:
+    """Medians and quantiles of this graph that the segment rules compare with."""
+    with_audience = audience[audience > 0]
+    min_audience = max(2.0, float(np.median(with_audience)) if with_audience.size else 2.0)
+    sized = audience >= min_audience
+    if not sized.any():
+        sized = np.ones_like(audience, dtype=bool)  # no account qualifies anyway (min_audience)
+
+    def median(values):
+        return float(np.median(values[sized])) if values.size else 0.0
+
+    return SegmentThresholds(
+        min_audience=min_audience,
+        audience_authenticity_floor=SUSPICIOUS_RELATIVE_AUTHENTICITY * median(audience_authenticity),
+        engagement_authenticity_floor=(
+            SUSPICIOUS_RELATIVE_AUTHENTICITY * median(engagement_authenticity) if has_interactions else None
+        ),
+        pod_score_max=SUSPICIOUS_POD_SHARE,
+        mass_reach_cut=float(np.quantile(reach, config.mass_quantile)) if reach.size else 0.0,
+        mass_core_reach_cut=float(np.quantile(reach, MASS_CORE_QUANTILE)) if reach.size else 0.0,
+        mass_max_concentration=MASS_MAX_CONCENTRATION,
+        micro_min_concentration=config.micro_min_concentration,
+        micro_credibility_floor=median(credibility),
+        micro_min_loyal_share=MICRO_MIN_LOYAL_SHARE if repeats_observed else None,
+        micro_reach_floor=None if repeats_observed else median(reach),
+        has_interactions=has_interactions,
+        repeats_observed=repeats_observed,
+    )
+
+
 def assign_segments(
     *,
     reach: np.ndarray,
@@ -81,42 +142,29 @@ def assign_segments(
     pod_score: np.ndarray,
     concentration: np.ndarray,
     loyal_share: np.ndarray,
-    has_interactions: bool,
-    repeats_observed: bool,
-    config: ScoringConfig,
+    thresholds: SegmentThresholds,
 ) -> np.ndarray:
     """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
+    t = thresholds
     n = reach.shape[0]
     segment = np.full(n, "other", dtype=object)
-    if n == 0:
-        return segment
-    with_audience = audience[audience > 0]
-    min_audience = max(2.0, float(np.median(with_audience)) if with_audience.size else 2.0)
-    sized = audience >= min_audience
-    if not sized.any():
-        return segment
-
-    auth_median = float(np.median(audience_authenticity[sized]))
-    suspicious = sized & (audience_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * auth_median)
-    suspicious |= sized & (pod_score >= SUSPICIOUS_POD_SHARE)
-    if has_interactions:
-        eng_median = float(np.median(engagement_authenticity[sized]))
-        suspicious |= sized & (engagement_authenticity < SUSPICIOUS_RELATIVE_AUTHENTICITY * eng_median)
-
-    mass_cut = float(np.quantile(reach, config.mass_quantile))
-    core_cut = float(np.quantile(reach, MASS_CORE_QUANTILE))
-    spread = concentration < MASS_MAX_CONCENTRATION
-    mass = sized & ~suspicious & (reach > 0) & (((reach >= mass_cut) & spread) | (reach >= core_cut))
-
-    cred_median = float(np.median(credibility[sized]))
+    sized = audience >= t.min_audience
+    suspicious = sized & (
+        (audience_authenticity < t.audience_authenticity_floor) | (pod_score >= t.pod_score_max)
+    )
+    if t.engagement_authenticity_floor is not None:
+        suspicious |= sized & (engagement_authenticity < t.engagement_authenticity_floor)
+    spread = concentration < t.mass_max_concentration
+    mass = sized & ~suspicious & (reach > 0) & (
+        ((reach >= t.mass_reach_cut) & spread) | (reach >= t.mass_core_reach_cut)
+    )
     micro = sized & ~suspicious & ~mass
-    micro &= concentration >= config.micro_min_concentration
-    micro &= credibility >= cred_median
-    if repeats_observed:
-        micro &= loyal_share >= MICRO_MIN_LOYAL_SHARE
+    micro &= concentration >= t.micro_min_concentration
+    micro &= credibility >= t.micro_credibility_floor
+    if t.micro_min_loyal_share is not None:
+        micro &= loyal_share >= t.micro_min_loyal_share
     else:
-        micro &= reach > float(np.median(reach[sized]))
-
+        micro &= reach > t.micro_reach_floor
     segment[suspicious] = "suspicious"
     segment[mass] = "mass"
     segment[micro] = "micro"

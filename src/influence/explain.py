@@ -1,0 +1,121 @@
+"""Why an account scored as it did: every score and component with its place in the graph,
+and the segment rules with the thresholds this graph set for them."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from .accounts import account_indices
+from .config import ScoringConfig
+from .engine import Diagnostics, load, score
+from .graph import Graph
+
+SCORES = ("reach", "credibility", "peer_influence", "score")
+#: Components shown under each score, in the order of docs/scoring.md.
+COMPONENTS = {
+    "reach": ("audience", "two_hop_audience", "expected_spread", "pass_on"),
+    "credibility": (
+        "genuineness", "audience_authenticity", "engagement_authenticity", "engagement_rate",
+        "relative_engagement", "pod_score", "trust", "distrust_share", "sponsored_share",
+    ),
+    "peer_influence": ("pagerank", "amplification", "community_standing"),
+    "segment": ("community", "community_concentration", "community_breadth", "loyal_share"),
+}
+
+
+def _percentile(column: pl.Series, value) -> float | None:
+    """Share of accounts with a lower value, in [0, 1] (None for text columns)."""
+    if not column.dtype.is_numeric() or value is None:
+        return None
+    values = column.to_numpy()
+    return float(np.mean(values < value))
+
+
+def _rules(row: dict, t) -> list[dict]:
+    """The segment rules applied to one account, each with value, threshold and outcome."""
+    rules = []
+
+    def add(segment, text, value, threshold, passed):
+        rules.append({"segment": segment, "rule": text, "value": value, "threshold": threshold, "passed": bool(passed)})
+
+    sized = row["audience"] >= t.min_audience
+    add("all", "audience at least the median audience of accounts that have one,", row["audience"], t.min_audience, sized)
+    add("suspicious", "audience authenticity below half the median", row["audience_authenticity"],
+        t.audience_authenticity_floor, row["audience_authenticity"] < t.audience_authenticity_floor)
+    add("suspicious", "pod score (reciprocal ring) at least", row["pod_score"], t.pod_score_max,
+        row["pod_score"] >= t.pod_score_max)
+    if t.engagement_authenticity_floor is not None:
+        add("suspicious", "engagement authenticity below half the median", row["engagement_authenticity"],
+            t.engagement_authenticity_floor, row["engagement_authenticity"] < t.engagement_authenticity_floor)
+    add("mass", "reach in the top 0.1%", row["reach"], t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
+    add("mass", "reach in the top 1%", row["reach"], t.mass_reach_cut, row["reach"] >= t.mass_reach_cut)
+    add("mass", "no community holds half the audience", row["community_concentration"],
+        t.mass_max_concentration, row["community_concentration"] < t.mass_max_concentration)
+    add("micro", "share of the audience in its main community at least", row["community_concentration"],
+        t.micro_min_concentration, row["community_concentration"] >= t.micro_min_concentration)
+    add("micro", "credibility at least the median", row["credibility"], t.micro_credibility_floor,
+        row["credibility"] >= t.micro_credibility_floor)
+    if t.micro_min_loyal_share is not None:
+        add("micro", "share of engagement from repeat engaging followers at least", row["loyal_share"],
+            t.micro_min_loyal_share, row["loyal_share"] >= t.micro_min_loyal_share)
+    else:
+        add("micro", "reach above the median (no repeat engagement observable)", row["reach"],
+            t.micro_reach_floor, row["reach"] > t.micro_reach_floor)
+    return rules
+
+
+def explain(graph, account, config: ScoringConfig | None = None, **overrides) -> dict:
+    """Every score of ``account`` broken into its components, as a JSON-ready dict.
+
+    ``graph`` is a :class:`Graph` or anything :func:`influence.load` accepts; ``account`` is an
+    id (a string that parses as an integer matches an int64 id). Each score and component comes
+    with its ``percentile``: the share of the graph's accounts with a lower value. ``rules``
+    lists the segment rules with the thresholds this graph set and whether the account passed.
+    """
+    if not isinstance(graph, Graph):
+        graph = load(graph, config=config)
+    index = int(account_indices(graph.ids, [account])[0])
+    diag = Diagnostics()
+    scores = score(graph, config, diagnostics=diag, **overrides)
+    row = scores.row(index, named=True)
+
+    def entry(name):
+        return {"value": row[name], "percentile": _percentile(scores[name], row[name])}
+
+    out = {
+        "id": row["id"],
+        "name": row["name"],
+        "segment": row["segment"],
+        "tier": row["tier"],
+        "followers": row["followers"],
+        "scores": {name: entry(name) for name in SCORES},
+        "components": {group: {name: entry(name) for name in names} for group, names in COMPONENTS.items()},
+        "rules": _rules(row, diag.segment_thresholds),
+        "unavailable": list(diag.unavailable),
+    }
+    out["summary"] = summary(out)
+    return out
+
+
+def summary(explained: dict) -> str:
+    """The explanation in plain words, one sentence a line."""
+    s = explained["scores"]
+    who = explained["name"] or explained["id"]
+    lines = [
+        f"{who} is {explained['segment']} ({explained['tier']} tier, {explained['followers']:,} followers).",
+    ]
+    for name in ("reach", "credibility", "peer_influence"):
+        pct = s[name]["percentile"]
+        lines.append(f"{name.replace('_', ' ')} {s[name]['value']:.3f}: higher than {pct:.0%} of accounts.")
+    segment = explained["segment"]
+    relevant = [r for r in explained["rules"] if r["segment"] in ("all", segment)] if segment != "other" else [
+        r for r in explained["rules"] if r["segment"] in ("all", "micro", "mass")
+    ]
+    for rule in relevant:
+        mark = "yes" if rule["passed"] else "no"
+        value = rule["value"] if isinstance(rule["value"], str) else f"{rule['value']:.3g}"
+        lines.append(f"[{mark}] {rule['rule']} {rule['threshold']:.3g}: it is {value}")
+    for note in explained["unavailable"]:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
