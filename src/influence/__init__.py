@@ -22,6 +22,7 @@ from .errors import ConfigError, ConvergenceError, EmptyGraphError, InfluenceErr
 from .explain import explain  # noqa: E402
 from .graph import Graph  # noqa: E402
 from .overlap import OverlapResult, overlap  # noqa: E402
+from .planning import plan  # noqa: E402
 from .shortlist import shortlist  # noqa: E402
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ __all__ = [
     "shortlist",
     "explain",
     "overlap",
+    "plan",
     "OverlapResult",
     "Graph",
     "ScoringConfig",

@@ -1,4 +1,4 @@
-"""Command line: ``influence rank | overlap | explain | generate``.
+"""Command line: ``influence rank | plan | overlap | explain | generate``.
 
 The commands only translate options into keyword arguments of the library, turn
 :class:`~influence.errors.InfluenceError` into one ``Error: ...`` line with exit code 1, and send
@@ -25,6 +25,8 @@ from .segments import SEGMENTS
 from .shortlist import SHORTLIST_COLUMNS, shortlist
 from .explain import explain as explain_account
 from .overlap import overlap as audience_overlap
+from .planning import PLAN_GOALS
+from .planning import plan as plan_campaign
 from .synthetic import VARIANTS, WorldConfig, generate_world
 
 #: Columns of the terminal table (fits 80 columns).
@@ -180,6 +182,47 @@ def overlap(path, ids, nodes, src_col, dst_col, fmt, output, seed, quiet):
         else:
             data = render(result.pairs, fmt)
         emit(data, output)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@_input_options
+@click.option("--budget", type=float, required=True, help="Total spend, in the unit of the node table's cost.")
+@click.option("--goal", type=click.Choice(PLAN_GOALS), default="engagement", show_default=True,
+              help="awareness: unique genuine reach; engagement: weighted by the creator's credibility; "
+                   "conversion: by credibility x peer influence.")
+@click.option("--topic", default=None, help="Only creators of this topic (or detected community).")
+@click.option("--mix", default=None, help="At most so many per segment, e.g. 'mass=2,micro=20'.")
+@click.option("--exclude-suspicious/--include-suspicious", default=True, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No warnings or summary on stderr.")
+def plan(path, nodes, src_col, dst_col, budget, goal, topic, mix, exclude_suspicious, fmt, output, seed, quiet):
+    """Choose creators within --budget that reach the most credible people without paying twice
+    for the same audience (lazy greedy on a submodular coverage objective)."""
+    with _user_errors(quiet):
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        picks = plan_campaign(graph, budget, goal=goal, topic=topic, mix=mix,
+                              exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed))
+        if fmt == "table":
+            view = picks.select(
+                "pick",
+                pl.coalesce(pl.col("name"), pl.col("id").cast(pl.String)).alias("account"),
+                pl.col("segment").str.slice(0, 5).alias("seg"),
+                "cost", pl.col("marginal_reach").alias("gain"),
+                pl.col("cumulative_reach").alias("total"), pl.col("cumulative_cost").alias("spent"),
+            )
+            spent = float(picks["cumulative_cost"][-1]) if picks.height else 0.0
+            reach = float(picks["cumulative_reach"][-1]) if picks.height else 0.0
+            data = (format_table(view, title=f"plan ({goal}, budget {budget:,.2f})", float_digits=1)
+                    + f"\n{picks.height} creators, {reach:,.1f} {goal} reach, {spent:,.2f} of {budget:,.2f} spent\n").encode()
+        else:
+            data = render(picks, fmt)
+        emit(data, output)
+        if not quiet and picks.height and picks["cost_estimated"].any():
+            click.echo("Warning: no cost in the node table for some picks; estimated from followers "
+                       "(see influence.planning)", err=True)
 
 
 @main.command()

@@ -1,0 +1,115 @@
+"""influence plan: budget, mix and topic respected; guarantee against brute force; beats top-of-rank."""
+
+import itertools
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import influence
+from influence.cli import main
+from influence.planning import objective, parse_mix, plan
+
+SAMPLE = "datasets/sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    graph = influence.load(SAMPLE)
+    return graph, influence.score(graph)
+
+
+@pytest.mark.parametrize("budget", [500.0, 5_000.0, 30_000.0])
+@pytest.mark.parametrize("goal", ["awareness", "engagement", "conversion"])
+def test_budget_is_never_exceeded_and_totals_add_up(sample, budget, goal):
+    graph, scores = sample
+    picks = plan(graph, budget, goal=goal, scores=scores)
+    assert picks.height >= 1
+    assert picks["cumulative_cost"][-1] <= budget
+    np.testing.assert_allclose(picks["cumulative_cost"].to_numpy(), np.cumsum(picks["cost"].to_numpy()))
+    np.testing.assert_allclose(picks["cumulative_reach"].to_numpy(), np.cumsum(picks["marginal_reach"].to_numpy()))
+    assert picks["pick"].to_list() == list(range(1, picks.height + 1))
+    assert not picks["segment"].is_in(["suspicious", "other"]).any()
+    index = [int(np.searchsorted(scores["id"].to_numpy(), i)) for i in picks["id"].to_list()]
+    assert objective(graph, scores, index, goal) == pytest.approx(picks["cumulative_reach"][-1])
+
+
+def test_mix_and_topic_are_respected(sample):
+    graph, scores = sample
+    picks = plan(graph, 50_000, mix="mass=1,micro=3", scores=scores)
+    counts = dict(picks.group_by("segment").len().iter_rows())
+    assert counts.get("mass", 0) <= 1 and counts.get("micro", 0) <= 3
+    topic = scores.filter(pl.col("segment") == "micro")["topic"][0]
+    by_topic = plan(graph, 50_000, topic=topic, scores=scores)
+    assert set(scores.filter(pl.col("id").is_in(by_topic["id"].implode()))["topic"]) == {topic}
+
+
+def test_plan_beats_top_of_rank_on_the_planted_sample(sample):
+    """Overlap-aware picks reach more than the best-scored creators bought until the money runs out."""
+    graph, scores = sample
+    ranked = pl.concat([influence.shortlist(scores, "mass", None), influence.shortlist(scores, "micro", None)])
+    ranked = ranked.sort(["score", "id"], descending=[True, False])
+    position = {v: i for i, v in enumerate(scores["id"].to_list())}
+    for budget in (2_000.0, 10_000.0, 50_000.0):
+        spent, chosen = 0.0, []
+        for row in ranked.iter_rows(named=True):
+            if spent + row["cost"] <= budget:
+                spent += row["cost"]
+                chosen.append(position[row["id"]])
+        picks = plan(graph, budget, scores=scores)
+        assert picks["cumulative_reach"][-1] > objective(graph, scores, chosen)
+
+
+def test_greedy_keeps_its_guarantee_against_brute_force():
+    rng = np.random.default_rng(3)
+    for trial in range(5):
+        src = rng.integers(0, 60, 400)
+        dst = rng.integers(60, 72, 400)
+        edges = pl.DataFrame({"src": src, "dst": dst})
+        nodes = pl.DataFrame({"id": np.arange(72), "cost": rng.uniform(1, 10, 72)})
+        graph = influence.load(edges, nodes=nodes)
+        scores = influence.score(graph).with_columns(pl.lit("micro").alias("segment"))
+        budget = 15.0
+        picks = plan(graph, budget, goal="awareness", scores=scores)
+        creators = list(range(60, 72))
+        cost = nodes["cost"].to_numpy()
+        best = 0.0
+        for r in range(1, len(creators) + 1):
+            for subset in itertools.combinations(creators, r):
+                if cost[list(subset)].sum() <= budget:
+                    best = max(best, objective(graph, scores, subset, "awareness"))
+        got = picks["cumulative_reach"][-1]
+        assert got <= best + 1e-9
+        assert got >= (1 - 1 / np.e) / 2 * best
+
+
+def test_parse_mix_and_bad_parameters(sample):
+    graph, scores = sample
+    assert parse_mix("mass=2, micro:10") == {"mass": 2, "micro": 10}
+    for bad in ("mass", "celebs=2", "mass=-1"):
+        with pytest.raises(influence.ConfigError):
+            parse_mix(bad)
+    for budget in (0, -5, float("nan")):
+        with pytest.raises(influence.ConfigError, match="budget"):
+            plan(graph, budget, scores=scores)
+    with pytest.raises(influence.ConfigError, match="unknown topic"):
+        plan(graph, 100, topic="nope", scores=scores)
+
+
+def test_plan_cli(tmp_path):
+    result = CliRunner().invoke(main, ["plan", SAMPLE, "--budget", "5000", "--format", "json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert rows and rows[-1]["cumulative_cost"] <= 5000
+    assert list(rows[0])[:8] == ["pick", "id", "name", "segment", "tier", "followers", "cost", "cost_estimated"]
+    table = CliRunner().invoke(main, ["plan", SAMPLE, "--budget", "5000", "-q"])
+    assert table.stdout.startswith("plan (engagement, budget 5,000.00)\n")
+    assert all(len(line) <= 80 for line in table.stdout.splitlines())
+    out = tmp_path / "plan.csv"
+    bad = CliRunner().invoke(main, ["plan", SAMPLE, "--budget", "-1", "--output", str(out)])
+    assert bad.exit_code == 1 and bad.stderr.startswith("Error: budget must be a positive number")
+    assert not out.exists()
+    mix = CliRunner().invoke(main, ["plan", SAMPLE, "--budget", "100", "--mix", "celebs=1"])
+    assert mix.exit_code == 1 and "unknown segment 'celebs'" in mix.stderr
