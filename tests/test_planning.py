@@ -113,3 +113,23 @@ def test_plan_cli(tmp_path):
     assert not out.exists()
     mix = CliRunner().invoke(main, ["plan", SAMPLE, "--budget", "100", "--mix", "celebs=1"])
     assert mix.exit_code == 1 and "unknown segment 'celebs'" in mix.stderr
+
+
+def test_plan_cli_exact_output_on_a_small_graph(tmp_path):
+    """Creators 100 (audience 1-6, cost 10), 200 (audience 4-8, cost 4), 300 (audience 1-2, cost 1)."""
+    src = [1, 2, 3, 4, 5, 6, 4, 5, 6, 7, 8, 1, 2]
+    dst = [100] * 6 + [200] * 5 + [300] * 2
+    directory = tmp_path / "g"
+    directory.mkdir()
+    pl.DataFrame({"src": src, "dst": dst}).write_parquet(directory / "edges.parquet")
+    pl.DataFrame({"id": [100, 200, 300], "cost": [10.0, 4.0, 1.0]}).write_parquet(directory / "nodes.parquet")
+    graph = influence.load(directory)
+    scores = influence.score(graph).with_columns(pl.lit("micro").alias("segment"))
+    picks = plan(graph, 11.0, goal="awareness", scores=scores)
+    # ratio greedy: 300 (2 people / 1), then 200 (5 new / 4): 7 people for 5; 100 no longer fits;
+    # the best single creator that fits, 100, reaches 6 < 7
+    assert picks["id"].to_list() == [300, 200]
+    assert picks["cost"].to_list() == [1.0, 4.0]
+    assert picks["cumulative_cost"].to_list() == [1.0, 5.0]
+    g = {row["id"]: row["genuineness"] for row in scores.iter_rows(named=True)}
+    assert picks["marginal_reach"].to_list() == pytest.approx([g[1] + g[2], sum(g[i] for i in (4, 5, 6, 7, 8))])
