@@ -70,6 +70,9 @@ def main():
 
 
 def _input_options(fn):
+    fn = click.option("--max-memory", default=None,
+                      help="Stop with an error when the run would need more than this (e.g. 8G); "
+                           "default: the memory the machine has available.")(fn)
     fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
     fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
     fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,
@@ -113,7 +116,7 @@ def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of every randomised step.")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings or timings on stderr.")
-def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
+def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
     """Rank the accounts of the graph at PATH and print shortlists.
 
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
@@ -123,7 +126,7 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_m
         started = time.perf_counter()
         config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
         diag = Diagnostics()
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config)
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
         diag.timings["load"] = time.perf_counter() - started
         scores = score(graph, config, diagnostics=diag)
         segments = [segment] if segment else ["mass", "micro"]
@@ -159,14 +162,14 @@ def rank(path, nodes, src_col, dst_col, segment, top, goal, topic, tiers, tier_m
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of the sketch hashes (large audiences only).")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
-def overlap(path, ids, nodes, src_col, dst_col, fmt, output, seed, quiet):
+def overlap(path, ids, nodes, src_col, dst_col, max_memory, fmt, output, seed, quiet):
     """Audience overlap of the accounts IDS in the graph at PATH.
 
     Pairwise shared audience, Jaccard and share of the smaller audience, and the unique audience
     of the whole list; exact for small audiences, sketched (KMV) for large ones.
     """
     with _user_errors(quiet):
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         result = audience_overlap(graph, ids, seed=seed)
         if fmt == "table":
             total = "exact" if result.unique_audience_exact else "estimated"
@@ -198,11 +201,11 @@ def overlap(path, ids, nodes, src_col, dst_col, fmt, output, seed, quiet):
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None)
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No warnings or summary on stderr.")
-def plan(path, nodes, src_col, dst_col, budget, goal, topic, mix, exclude_suspicious, fmt, output, seed, quiet):
+def plan(path, nodes, src_col, dst_col, max_memory, budget, goal, topic, mix, exclude_suspicious, fmt, output, seed, quiet):
     """Choose creators within --budget that reach the most credible people without paying twice
     for the same audience (lazy greedy on a submodular coverage objective)."""
     with _user_errors(quiet):
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         picks = plan_campaign(graph, budget, goal=goal, topic=topic, mix=mix,
                               exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed))
         if fmt == "table":
@@ -232,10 +235,10 @@ def plan(path, nodes, src_col, dst_col, budget, goal, topic, mix, exclude_suspic
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="No warnings on stderr.")
-def explain(path, account, nodes, src_col, dst_col, fmt, seed, quiet):
+def explain(path, account, nodes, src_col, dst_col, max_memory, fmt, seed, quiet):
     """Every score of ACCOUNT broken into its components, and why it is in its segment."""
     with _user_errors(quiet):
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col)
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         result = explain_account(graph, account, seed=seed)
         if fmt == "json":
             data = json.dumps(result, ensure_ascii=False, indent=1) + "\n"

@@ -13,6 +13,7 @@ from .config import ScoringConfig
 from .errors import ConfigError
 from .graph import Graph, build_graph
 from .io.read import read_input
+from .memory import check_memory, count_rows
 from .kernels.neighbourhood import matched_weight
 from .scores.community import compute_communities
 from .scores.credibility import compute_credibility
@@ -47,13 +48,22 @@ class Diagnostics:
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
-         config: ScoringConfig | None = None) -> Graph:
+         config: ScoringConfig | None = None, max_memory=None) -> Graph:
     """Read an edge table (path or polars frame) and an optional node table into a Graph.
 
     ``src -> dst`` means src pays attention to dst (follows, likes, shares, ...). See
-    :func:`influence.io.read_input` for the accepted inputs.
+    :func:`influence.io.read_input` for the accepted inputs. Before any large array is built the
+    memory the run needs is estimated from the edge count (:mod:`influence.memory`); when it
+    exceeds ``max_memory`` (bytes or a size such as ``"8G"``), or what the machine has
+    available, an :class:`InfluenceError` says how much is needed.
     """
+    source = str(edges) if not isinstance(edges, (pl.DataFrame, pl.LazyFrame)) else "<DataFrame>"
+    rows = count_rows(edges)
+    if rows is not None:
+        check_memory(rows, source, max_memory)
     raw = read_input(edges, nodes, src_col=src_col, dst_col=dst_col)
+    if rows is None:
+        check_memory(raw.edges.height, raw.source, max_memory)
     return build_graph(raw, config)
 
 

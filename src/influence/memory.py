@@ -1,0 +1,84 @@
+"""Memory planning: how much a run needs, from the edge count, before any large array exists.
+
+Peak memory grows with the number of edge rows, never with id magnitudes: ids are mapped to
+dense int32 indices and every array is sized by rows or accounts. Measured peaks
+(docs/benchmarks-performance.md) were 131 bytes per row at 10M rows and 111 at 30M;
+``BYTES_PER_ROW`` keeps a margin above both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .errors import InfluenceError
+
+BYTES_PER_ROW = 160
+BASE_BYTES = 400 * 2**20  # interpreter, numba, polars
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text) -> int:
+    """Bytes from ``"8G"``, ``"512M"``, ``"1.5 GB"`` or a plain number of bytes."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(I?B)?\s*", str(text).upper())
+        if not match:
+            raise InfluenceError(f"max memory {text!r} is not a size such as 8G or 512M")
+        value = float(match.group(1)) * _UNITS[match.group(2)]
+    if value <= 0:
+        raise InfluenceError(f"max memory must be positive, got {text!r}")
+    return int(value)
+
+
+def available_bytes() -> int | None:
+    """Memory the system can still give (MemAvailable), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def needed_bytes(n_rows: int) -> int:
+    """Estimated peak memory of loading and scoring ``n_rows`` edge rows."""
+    return BASE_BYTES + BYTES_PER_ROW * int(n_rows)
+
+
+def check_memory(n_rows: int, source: str, max_memory=None) -> None:
+    """Raise a clear error when ``n_rows`` rows need more than the limit or what is available."""
+    limit = parse_size(max_memory) if max_memory is not None else available_bytes()
+    if limit is None:
+        return
+    need = needed_bytes(n_rows)
+    if need <= limit:
+        return
+    if max_memory is not None:
+        where = f"--max-memory {limit / 2**30:.1f} GiB allows"
+    else:
+        where = f"the {limit / 2**30:.1f} GiB this machine has available"
+    raise InfluenceError(
+        f"{source}: {n_rows:,} edge rows need about {need / 2**30:.1f} GiB, more than {where}; "
+        "use a machine with more memory or a sample of the graph"
+    )
+
+
+def count_rows(path) -> int | None:
+    """Rows of a Parquet edge file (or a directory's edges.parquet) from its metadata, else None."""
+    if not isinstance(path, (str, os.PathLike)):
+        return None
+    path = Path(path)
+    if path.is_dir():
+        path = path / "edges.parquet"
+    if not path.is_file() or not path.name.lower().endswith((".parquet", ".pq")):
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception:  # an unreadable file is reported by the reader with its own message
+        return None

@@ -1,0 +1,53 @@
+"""Memory is planned from the edge count, before large arrays exist; the limit is a clear error."""
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import influence
+from influence.cli import main
+from influence.memory import check_memory, count_rows, needed_bytes, parse_size
+
+SAMPLE = "datasets/sample"
+
+
+def test_parse_size():
+    assert parse_size("8G") == 8 * 2**30
+    assert parse_size("512m") == 512 * 2**20
+    assert parse_size("1.5 GB") == int(1.5 * 2**30)
+    assert parse_size(1000) == 1000
+    for bad in ("lots", "-1G", "0", "8Q"):
+        with pytest.raises(influence.InfluenceError):
+            parse_size(bad)
+
+
+def test_need_grows_with_rows_only():
+    assert needed_bytes(2_000_000) > needed_bytes(1_000_000)
+    check_memory(1_000, "x", "1G")  # fits
+    with pytest.raises(influence.InfluenceError, match="x: 10,000,000 edge rows need about 1.9 GiB"):
+        check_memory(10_000_000, "x", "1G")
+
+
+def test_rows_counted_from_parquet_metadata():
+    assert count_rows(SAMPLE) == pl.read_parquet(f"{SAMPLE}/edges.parquet").height
+    assert count_rows(pl.DataFrame({"src": [1], "dst": [2]})) is None
+
+
+def test_ids_near_int64_limits_need_no_more_memory():
+    """Peak memory depends on rows, never on id magnitudes: huge ids load under a tight limit."""
+    small = pl.DataFrame({"src": [1, 2, 3], "dst": [2, 3, 1]})
+    huge = pl.DataFrame({"src": [-(2**63), 2**63 - 1, 7], "dst": [2**63 - 1, 7, -(2**63)]})
+    for edges in (small, huge):
+        graph = influence.load(edges, max_memory="450M")
+        assert graph.n_nodes == 3
+
+
+def test_cli_limit_is_one_error_line_and_no_output(tmp_path):
+    out = tmp_path / "x.csv"
+    result = CliRunner().invoke(main, ["rank", SAMPLE, "--max-memory", "100M", "--format", "csv", "--output", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: datasets/sample: 53,341 edge rows need about 0.4 GiB, more than --max-memory 0.1 GiB allows; "
+        "use a machine with more memory or a sample of the graph"
+    ]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
