@@ -22,6 +22,8 @@ from click.testing import CliRunner
 
 from influence.cli import main
 
+from graphs import sample_edges  # noqa: E402  (tests/graphs.py)
+
 CONTRACT_COLUMNS = ["rank", "id", "name", "segment", "tier", "followers", "reach", "credibility",
                     "peer_influence", "score"]
 N_EDGE_ACCOUNTS = 60
@@ -29,34 +31,6 @@ N_EDGE_ACCOUNTS = 60
 
 # --------------------------------------------------------------------------------------------
 # fixtures and helpers
-
-
-def sample_edges(seed: int = 0, n_comm: int = 3, size: int = 20) -> pl.DataFrame:
-    """One hub followed across communities, one leader per community that its followers like and
-    comment on again and again; Int64 ids 0..59. Gives at least one mass and one micro account."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    hub = 0
-    for c in range(n_comm):
-        members = list(range(c * size, (c + 1) * size))
-        leader = members[1]
-        for u in members:
-            if u != hub and rng.random() < 0.8:
-                rows.append((u, hub, "follow", 1.0))
-            for v in rng.choice(members, 4, replace=False):
-                if v != u:
-                    rows.append((u, int(v), "follow", 1.0))
-            if u != leader:
-                rows.append((u, leader, "follow", 1.0))
-                rows.append((u, leader, "like", float(rng.integers(2, 6))))
-                rows.append((u, leader, "comment", float(rng.integers(1, 4))))
-                if rng.random() < 0.3:
-                    rows.append((u, leader, "share", 1.0))
-            if u != hub and rng.random() < 0.2:
-                rows.append((u, hub, "like", 1.0))
-    return pl.DataFrame(
-        rows, schema={"src": pl.Int64, "dst": pl.Int64, "kind": pl.String, "weight": pl.Float64}, orient="row"
-    )
 
 
 @pytest.fixture(scope="module")
