@@ -32,9 +32,11 @@ import polars as pl
 
 from .config import FOLLOW_KINDS, INTERACTION_KINDS, NEGATIVE_KINDS, RESHARE_KINDS, ScoringConfig
 from .errors import EmptyGraphError
-from .io.read import RawInput
-from .kernels.csr import IntIdIndex, build_layers, coo_to_csr, select_to_csr, transpose_csr, transpose_csr_pair
-from .kernels.neighbourhood import row_sums
+from .io.read import RawInput, kind_codes
+from .kernels.csr import (
+    IntIdIndex, build_layers, coo_to_csr, ids_in_range, prepare_rows, select_to_csr, transpose_csr,
+)
+from .kernels.neighbourhood import column_sums, row_sums
 
 LAYER_NAMES = ("follow", "interaction", "events", "reshare", "negative", "attention")
 _FOLLOW, _INTERACTION, _NEGATIVE = 0, 1, 2
@@ -49,19 +51,49 @@ class Layer:
 
     Row ``v`` of the in-CSR lists the accounts ``u`` with an edge ``u -> v`` (``v``'s audience
     in this layer); row ``u`` of the out-CSR lists the accounts ``u`` pays attention to.
+
+    Only the in-CSR is built with the graph. The out-CSR is the in-CSR's transpose, built on
+    first use (most layers never need it); ``out_degree`` and ``out_strength`` are computed
+    from the in-CSR without it (the same values, bitwise: an out-row lists its targets in
+    ascending order, which is the order the in-CSR visits them).
     """
 
     in_indptr: np.ndarray
     in_indices: np.ndarray
     in_data: np.ndarray
-    out_indptr: np.ndarray
-    out_indices: np.ndarray
-    out_data: np.ndarray
 
     @property
     def n_edges(self) -> int:
         """Distinct (src, dst) pairs in this layer."""
         return int(self.in_indices.shape[0])
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.in_indptr.shape[0] - 1)
+
+    @cached_property
+    def _out(self) -> tuple:
+        return transpose_csr(self.in_indptr, self.in_indices, self.in_data, self.n_nodes)
+
+    @property
+    def out_indptr(self) -> np.ndarray:
+        """int64[n + 1]: row pointer of the out-CSR (built on first use)."""
+        return self._out[0]
+
+    @property
+    def out_indices(self) -> np.ndarray:
+        """int32: targets of each account's out-edges, ascending per row (built on first use)."""
+        return self._out[1]
+
+    @property
+    def out_data(self) -> np.ndarray:
+        """float32: weights of the out-edges (built on first use)."""
+        return self._out[2]
+
+    @property
+    def has_out_csr(self) -> bool:
+        """Whether the out-CSR has been built."""
+        return "_out" in self.__dict__
 
     @cached_property
     def in_degree(self) -> np.ndarray:
@@ -71,7 +103,7 @@ class Layer:
     @cached_property
     def out_degree(self) -> np.ndarray:
         """int64[n]: distinct accounts each account points at."""
-        return np.diff(self.out_indptr)
+        return np.bincount(self.in_indices, minlength=self.n_nodes).astype(np.int64, copy=False)
 
     @cached_property
     def in_strength(self) -> np.ndarray:
@@ -81,20 +113,18 @@ class Layer:
     @cached_property
     def out_strength(self) -> np.ndarray:
         """float64[n]: total weight of each account's out-edges."""
-        return row_sums(self.out_indptr, self.out_data)
+        return column_sums(self.in_indptr, self.in_indices, self.in_data, self.n_nodes)
 
     @classmethod
     def from_edges(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int) -> "Layer":
-        """Build both CSRs from int32 ``src``/``dst`` indices; duplicate pairs are summed."""
-        in_indptr, in_indices, in_data = coo_to_csr(dst, src, weight, n_nodes)
-        out_indptr, out_indices, out_data = transpose_csr(in_indptr, in_indices, in_data, n_nodes)
-        return cls(in_indptr, in_indices, in_data, out_indptr, out_indices, out_data)
+        """Build the layer from int32 ``src``/``dst`` indices; duplicate pairs are summed."""
+        return cls(*coo_to_csr(dst, src, weight, n_nodes))
 
     def to_scipy(self):
         """The layer as a ``scipy.sparse.csr_array`` with ``A[u, v]`` = weight of ``u -> v``."""
         import scipy.sparse as sp
 
-        n = self.in_indptr.shape[0] - 1
+        n = self.n_nodes
         return sp.csr_array((self.out_data, self.out_indices, self.out_indptr), shape=(n, n))
 
 
@@ -179,9 +209,15 @@ class Graph:
 def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
     """Sorted distinct ids and int32 indices of ``src`` and ``dst`` into them."""
     parts = [src, dst] if node_ids is None else [src, dst, node_ids]
+    if src.dtype != pl.String:
+        lo = min(int(p.min()) for p in parts if p.len())
+        hi = max(int(p.max()) for p in parts if p.len())
+        if hi - lo < src.len() // 4 + (1 << 20):  # ids in a narrow range: a direct table
+            unique, (src_idx, dst_idx) = ids_in_range([p.to_numpy() for p in parts], lo, hi, n_mapped=2)
+            _check_id_count(unique.shape[0])
+            return pl.Series(src.name, unique, dtype=pl.Int64), src_idx, dst_idx
     unique = pl.concat(parts).unique().sort()
-    if unique.len() >= 2**31 - 1:
-        raise EmptyGraphError("more than 2**31 - 2 distinct accounts; the engine indexes accounts with int32")
+    _check_id_count(unique.len())
     if unique.dtype == pl.String:
         enum = pl.Enum(unique)
         src_idx = src.cast(enum).to_physical().to_numpy().astype(np.int32)
@@ -193,6 +229,11 @@ def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
     return unique, src_idx, dst_idx
 
 
+def _check_id_count(n_ids: int) -> None:
+    if n_ids >= 2**31 - 1:
+        raise EmptyGraphError("more than 2**31 - 2 distinct accounts; the engine indexes accounts with int32")
+
+
 def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     """Build a :class:`Graph` from validated input tables.
 
@@ -202,10 +243,16 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     """
     config = config or ScoringConfig()
     edges = raw.edges
-    kind_counts = edges["kind"].value_counts(sort=True)
-    rows_by_kind = dict(zip(kind_counts["kind"].to_list(), kind_counts["count"].to_list()))
+    kind = edges["kind"]
+    if kind.dtype == pl.Categorical and raw.kind_table is not None:
+        kinds, table = list(raw.kinds), raw.kind_table
+    else:
+        if kind.dtype != pl.Categorical:
+            kind = kind.cast(pl.String).cast(pl.Categorical)
+        kinds, table = kind_codes(kind, raw.source)
+        kinds = list(kinds)
     known = FOLLOW_KINDS | NEGATIVE_KINDS | INTERACTION_KINDS | set(config.kind_weights)
-    unknown = tuple(sorted(k for k in rows_by_kind if k not in known))
+    unknown = tuple(sorted(k for k in kinds if k not in known))
     if unknown:
         warnings.warn(
             f"{raw.source}: unknown edge kind(s) {', '.join(map(repr, unknown))} treated as positive "
@@ -213,7 +260,6 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
             stacklevel=2,
         )
 
-    kinds = list(rows_by_kind)
     layer_of = {k: (_FOLLOW if k in FOLLOW_KINDS else _NEGATIVE if k in NEGATIVE_KINDS else _INTERACTION) for k in kinds}
     weight_of = {
         k: (1.0 if layer_of[k] != _INTERACTION else float(config.kind_weights.get(k, config.unknown_kind_weight)))
@@ -224,8 +270,7 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     ids, src_idx, dst_idx = _dense_ids(edges["src"], edges["dst"], node_ids)
     n = int(ids.len())
 
-    # One pass over the kind strings: their codes index small per-kind tables.
-    kind_code = edges["kind"].cast(pl.Enum(kinds)).to_physical().to_numpy()
+    # The kinds' codes index small per-kind tables.
     member_of = np.zeros(len(kinds), np.uint8)  # which layers a row of each kind belongs to
     for code, k in enumerate(kinds):
         if layer_of[k] == _FOLLOW:
@@ -236,27 +281,35 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
             member_of[code] = _IN_NEGATIVE
     kind_weight = np.array([weight_of[k] for k in kinds], np.float64)
     count = edges["weight"].to_numpy()
+    physical = kind.to_physical().to_numpy()
 
-    keep = src_idx != dst_idx
-    n_self_loops = int(keep.size - np.count_nonzero(keep))
+    # Self-loops are dropped; so are rows of weight 0, which record no interaction: they must
+    # not add an audience member. Dropped rows get code 255.
+    if len(kinds) < 255:
+        code, per_kind, n_self_loops, n_zero = prepare_rows(physical, table, src_idx, dst_idx, count)
+        keep = None
+    else:
+        kind_code = table[physical]
+        per_kind = np.bincount(kind_code, minlength=len(kinds))
+        keep = src_idx != dst_idx
+        n_self_loops = int(keep.size - np.count_nonzero(keep))
+        zero = keep & (count == 0)
+        n_zero = int(np.count_nonzero(zero))
+        keep &= ~zero
+        del zero
+    del physical
     if n_self_loops:
         warnings.warn(f"{raw.source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
-    if not keep.any():
+    if n_self_loops == edges.height:
         raise EmptyGraphError(f"{raw.source}: every edge is a self-loop; nothing to score")
-    # A row of weight 0 records no interaction: it must not add an audience member.
-    zero = keep & (count == 0)
-    n_zero = int(np.count_nonzero(zero))
     if n_zero:
         warnings.warn(f"{raw.source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
-        keep &= ~zero
-    del zero
+    present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
+    rows_by_kind = {kinds[i]: int(per_kind[i]) for i in present}
 
     # Follow and negative kinds weigh exactly 1.0, so ``count * kind_weight`` is the weight of
     # every layer that uses kind weights (interaction, and attention's follow + interaction).
-    if len(kinds) < 255:
-        code = kind_code.astype(np.uint8)
-        code[~keep] = 255  # dropped
-        del keep, kind_code
+    if keep is None:
         layers = _build_layers(src_idx, dst_idx, count, code, kind_weight, member_of, n)
         del code
     else:  # more kinds than a uint8 code holds: one grouping pass per layer
@@ -278,7 +331,8 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         unknown_kinds=unknown,
         source=raw.source,
     )
-    return Graph(ids=ids, layers=layers, nodes=nodes, report=report, kind_weights=weight_of)
+    return Graph(ids=ids, layers=layers, nodes=nodes, report=report,
+                 kind_weights={k: weight_of[k] for k in rows_by_kind})
 
 
 # (structure bit) per layer structure, and (structure, weighted) per data array: interaction and
@@ -295,29 +349,23 @@ _LAYER_DATA = (  # name, structure, weighted by kind
 
 
 def _build_layers(src_idx, dst_idx, count, code, kind_weight, kind_member, n):
-    """Every layer's in- and out-CSR with one grouping pass per direction (see ``build_layers``)."""
+    """Every layer's in-CSR with one grouping pass (see ``build_layers``)."""
     bits = np.array(_STRUCTURE_BITS, np.uint8)
     struct_of = np.array([s for _, s, _ in _LAYER_DATA], np.int64)
     weighted_of = np.array([w for _, _, w in _LAYER_DATA], np.bool_)
     in_ptr, in_idx, in_data = build_layers(dst_idx, src_idx, count, code, kind_weight, kind_member, bits,
                                            struct_of, weighted_of, n)
-    out_ptr, out_idx, out_data = build_layers(src_idx, dst_idx, count, code, kind_weight, kind_member, bits,
-                                              struct_of, weighted_of, n)
-    return {
-        name: Layer(in_ptr[s], in_idx[s], in_data[d], out_ptr[s], out_idx[s], out_data[d])
-        for d, (name, s, _) in enumerate(_LAYER_DATA)
-    }
+    return {name: Layer(in_ptr[s], in_idx[s], in_data[d]) for d, (name, s, _) in enumerate(_LAYER_DATA)}
 
 
 def _build_layers_one_by_one(src_idx, dst_idx, count, weighted, member, n):
     def layers_of(bit, w0, w1=None):
         second = _NO_WEIGHTS if w1 is None else w1
         in_indptr, in_indices, in_d0, in_d1 = select_to_csr(dst_idx, src_idx, w0, second, member, bit, n)
-        out_indptr, out_indices, out_d0, out_d1 = transpose_csr_pair(in_indptr, in_indices, in_d0, in_d1, n)
-        first = Layer(in_indptr, in_indices, in_d0, out_indptr, out_indices, out_d0)
+        first = Layer(in_indptr, in_indices, in_d0)
         if w1 is None:
             return first
-        return first, Layer(in_indptr, in_indices, in_d1, out_indptr, out_indices, out_d1)
+        return first, Layer(in_indptr, in_indices, in_d1)
 
     layers = {"follow": layers_of(_IN_FOLLOW, count)}
     layers["interaction"], layers["events"] = layers_of(_IN_INTERACTION, weighted, count)

@@ -21,6 +21,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from ..errors import EmptyGraphError, SchemaError
@@ -40,20 +41,28 @@ class RawInput:
     Attributes
     ----------
     edges
-        Columns ``src``, ``dst`` (both Int64 or both String), ``kind`` (String, no nulls),
-        ``weight`` (Float64, finite, >= 0). Row order is the input's.
+        Columns ``src``, ``dst`` (both Int64 or both String), ``kind`` (``Categorical`` of the
+        values as given, no nulls; ``kinds``/``kind_table`` name them), ``weight`` (Float64,
+        finite, >= 0). Row order is the input's.
     nodes
         The node table (``id`` of the edges' id type, other columns optional) or ``None``.
     source
         How to name the input in messages (a path or ``"<DataFrame>"``).
     nodes_source
         How to name the node table in messages.
+    kinds
+        The distinct kinds, whitespace stripped and lower case, sorted.
+    kind_table
+        uint8 (uint32 above 255 kinds) array: ``kinds[kind_table[c]]`` is the kind of the rows
+        whose ``kind`` has physical (category) code ``c``. See :func:`kind_codes`.
     """
 
     edges: pl.DataFrame
     nodes: pl.DataFrame | None
     source: str
     nodes_source: str | None
+    kinds: tuple = ()
+    kind_table: np.ndarray | None = None
 
 
 def read_input(
@@ -97,7 +106,7 @@ def read_input(
     else:
         raise SchemaError(f"edges must be a path or a polars DataFrame, got {type(edges).__name__}")
 
-    edge_table = _validate_edges(frame, source, src_col, dst_col)
+    edge_table, kinds, kind_table = _validate_edges(frame, source, src_col, dst_col)
 
     if nodes is None and node_default is not None:
         nodes = node_default
@@ -112,7 +121,7 @@ def read_input(
         else:
             raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
         node_table = _validate_nodes(node_frame, nodes_source, edge_table.schema["src"])
-    return RawInput(edge_table, node_table, source, nodes_source)
+    return RawInput(edge_table, node_table, source, nodes_source, kinds, kind_table)
 
 
 def _format_of(path: Path) -> str:
@@ -344,13 +353,19 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
     has_kind = "kind" in schema and "kind" not in (src_col, dst_col)
     has_weight = "weight" in schema and "weight" not in (src_col, dst_col)
     if has_kind:
-        if schema["kind"] not in (pl.String, pl.Categorical, pl.Enum, pl.Null):
-            raise SchemaError(f"{source}: column 'kind' has type {schema['kind']}; expected strings")
-        select.append(pl.col("kind"))
+        kind_type = schema["kind"]
+        if not (kind_type in (pl.String, pl.Categorical, pl.Null) or isinstance(kind_type, pl.Enum)):
+            raise SchemaError(f"{source}: column 'kind' has type {kind_type}; expected strings")
+        # Categorical while reading: 4 bytes per row instead of a string, and the distinct
+        # kinds (a handful) are normalised instead of every row.
+        kind = pl.col("kind")
+        if kind_type != pl.Categorical:
+            kind = kind.cast(pl.String).cast(pl.Categorical)
+        select.append(kind)
     if has_weight:
         if not schema["weight"].is_numeric() and schema["weight"] != pl.Null:
             raise SchemaError(f"{source}: column 'weight' has type {schema['weight']}; expected numbers")
-        select.append(pl.col("weight"))
+        select.append(pl.col("weight").cast(pl.Float64))
     try:
         df = frame.select(select).collect()
     except Exception as exc:
@@ -358,48 +373,83 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
 
     if df.height == 0:
         raise EmptyGraphError(f"{source}: the edge table is empty")
+    # Every check in one pass; the offending row is looked up only when a check fails.
+    checks = [pl.col("src").null_count().alias("src_nulls"), pl.col("dst").null_count().alias("dst_nulls")]
+    if id_type == pl.Int64:
+        for col in ("src", "dst"):
+            if df[col].dtype == pl.UInt64:
+                checks.append((pl.col(col) > 2**63 - 1).any().alias(f"{col}_big"))
+    weight_problems = (
+        ("missing", pl.col("weight").is_null(), "is missing"),
+        ("nan", pl.col("weight").is_nan(), "is NaN"),
+        ("infinite", pl.col("weight").is_infinite(), "is infinite"),
+        ("negative", pl.col("weight") < 0, "is negative"),
+    )
+    if has_weight:
+        checks.extend(mask.fill_null(False).any().alias(name) for name, mask, _ in weight_problems)
+    found = df.select(checks).row(0, named=True)
     for col, name in (("src", src_col), ("dst", dst_col)):
-        nulls = df[col].is_null()
-        if nulls.any():
-            raise SchemaError(f"{source}: column {name!r} has a null id in data row {nulls.arg_true()[0]}")
+        if found[f"{col}_nulls"]:
+            raise SchemaError(f"{source}: column {name!r} has a null id in data row {df[col].is_null().arg_true()[0]}")
     if id_type == pl.Int64:
         for col, name in (("src", src_col), ("dst", dst_col)):
-            if df[col].dtype == pl.UInt64 and df[col].max() > 2**63 - 1:
+            if found.get(f"{col}_big"):
                 row = (df[col] > 2**63 - 1).arg_true()[0]
                 raise SchemaError(f"{source}: column {name!r}: id {df[col][row]} in data row {row} exceeds int64")
         df = df.with_columns(pl.col("src").cast(pl.Int64), pl.col("dst").cast(pl.Int64))
     else:
         df = df.with_columns(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String))
     if has_kind:
-        df = df.with_columns(pl.col("kind").cast(pl.String).str.strip_chars().str.to_lowercase())
-        nulls = df["kind"].is_null() | (df["kind"] == "")
-        if nulls.any():
-            raise SchemaError(
-                f"{source}: column 'kind' is empty in data row {nulls.arg_true()[0]}; "
-                "expected follow, an interaction kind or a negative kind"
-            )
+        kind = df["kind"]
     else:
-        df = df.with_columns(pl.lit("follow", dtype=pl.String).alias("kind"))
+        kind = pl.Series("kind", ["follow"], dtype=pl.Categorical).extend_constant("follow", df.height - 1)
+    kinds, kind_table = kind_codes(kind, source)
     if has_weight:
-        weight = df["weight"].cast(pl.Float64)
-        problems = (
-            (weight.is_null(), "is missing"),
-            (weight.is_nan(), "is NaN"),
-            (weight.is_infinite(), "is infinite"),
-            (weight < 0, "is negative"),
-        )
-        for mask, what in problems:
-            mask = mask.fill_null(False)
-            if mask.any():
-                row = mask.arg_true()[0]
+        for name, mask, what in weight_problems:
+            if found[name]:
+                weight = df["weight"]
+                row = df.select(mask.fill_null(False).arg_true().first()).item()
                 raise SchemaError(
                     f"{source}: column 'weight' {what} in data row {row} (value {weight[row]}); "
                     "weights must be finite numbers >= 0"
                 )
-        df = df.with_columns(weight.alias("weight"))
+        weight = df["weight"]
     else:
-        df = df.with_columns(pl.lit(1.0, dtype=pl.Float64).alias("weight"))
-    return df.select("src", "dst", "kind", "weight")
+        weight = pl.Series("weight", np.ones(df.height, np.float64))
+    edges = pl.DataFrame([df["src"], df["dst"], kind.alias("kind"), weight.alias("weight")])
+    return edges, kinds, kind_table
+
+
+def kind_codes(kind: pl.Series, source: str) -> tuple[tuple, np.ndarray]:
+    """The distinct kinds of a ``Categorical`` column, normalised, and the table from its
+    physical codes to them.
+
+    Only the distinct values are normalised (whitespace stripped, lower case: a handful, where
+    the table has millions of rows); rows are mapped through their category codes
+    (``kinds[table[code]]``), so the strings of the rows are never built.
+
+    Returns ``(kinds, table)``: ``kinds`` sorted; ``table`` uint8 (uint32 above 255 kinds),
+    indexed by physical code. Raises :class:`SchemaError` naming the first row whose kind is
+    missing or empty.
+    """
+    if kind.dtype != pl.Categorical:
+        kind = kind.cast(pl.String).cast(pl.Categorical)
+    physical = kind.to_physical()
+    raw_codes = physical.drop_nulls().unique()
+    names = raw_codes.cat.to(kind.dtype).cast(pl.String).str.strip_chars().str.to_lowercase()
+    raw_codes = raw_codes.to_numpy().astype(np.int64)
+    empty = (names == "").to_numpy()
+    if kind.null_count() or empty.any():
+        missing = physical.is_null() | physical.is_in(raw_codes[empty].tolist())
+        raise SchemaError(
+            f"{source}: column 'kind' is empty in data row {missing.arg_true()[0]}; "
+            "expected follow, an interaction kind or a negative kind"
+        )
+    kinds = tuple(sorted(set(names.to_list())))
+    position = {name: i for i, name in enumerate(kinds)}
+    table = np.zeros(int(raw_codes.max(initial=0)) + 1, np.uint8 if len(kinds) <= 255 else np.uint32)
+    table[raw_codes] = [position[name] for name in names.to_list()]
+    return kinds, table
 
 
 def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .csr import as_indices, as_indptr, row_chunks, run_chunks
+
 
 @nb.njit(inline="always")
 def _mix(x):
@@ -14,7 +16,25 @@ def _mix(x):
     return z ^ (z >> np.uint64(31))
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(nogil=True, cache=True)
+def _colour_round(out_indptr, out_indices, in_indptr, in_indices, base, colour, new, bounds, first, step):
+    """One Weisfeiler-Lehman round over the chunks' accounts (the first when ``colour`` is empty)."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        for v in range(bounds[c], bounds[c + 1]):
+            if colour.shape[0] == 0:
+                deg = (np.uint64(out_indptr[v + 1] - out_indptr[v]) << np.uint64(32)) ^ np.uint64(
+                    in_indptr[v + 1] - in_indptr[v])
+                new[v] = _mix(base ^ _mix(deg))
+                continue
+            acc_out = np.uint64(0)
+            for e in range(out_indptr[v], out_indptr[v + 1]):
+                acc_out += _mix(colour[out_indices[e]] ^ np.uint64(0x5851F42D4C957F2D))
+            acc_in = np.uint64(0)
+            for e in range(in_indptr[v], in_indptr[v + 1]):
+                acc_in += _mix(colour[in_indices[e]] ^ np.uint64(0x14057B7EF767814F))
+            new[v] = _mix(colour[v] ^ _mix(acc_out) ^ _mix(acc_in + np.uint64(0x2545F4914F6CDD1D)))
+
+
 def structural_colours(out_indptr, out_indices, in_indptr, in_indices, seed, rounds):
     """uint64[n] colours that depend only on an account's neighbourhood, never on its index.
 
@@ -23,24 +43,29 @@ def structural_colours(out_indptr, out_indices, in_indptr, in_indices, seed, rou
     ``rounds`` rounds. Relabelling the accounts permutes the colours; two accounts share a
     colour only when their ``rounds``-hop neighbourhoods look alike (or by a 2**-64 collision).
     """
+    out_indptr, out_indices = as_indptr(out_indptr), as_indices(out_indices)
+    in_indptr, in_indices = as_indptr(in_indptr), as_indices(in_indices)
     n = out_indptr.shape[0] - 1
+    base = _mix_seed(seed)
+    bounds = row_chunks(in_indptr)
     colour = np.empty(n, np.uint64)
-    base = _mix(np.uint64(seed))
-    for v in nb.prange(n):
-        deg = (np.uint64(out_indptr[v + 1] - out_indptr[v]) << np.uint64(32)) ^ np.uint64(in_indptr[v + 1] - in_indptr[v])
-        colour[v] = _mix(base ^ _mix(deg))
+    run_chunks(_colour_round, bounds.shape[0] - 1, out_indptr, out_indices, in_indptr, in_indices, base,
+               np.zeros(0, np.uint64), colour, bounds)
     for _ in range(rounds):
         new = np.empty(n, np.uint64)
-        for v in nb.prange(n):
-            acc_out = np.uint64(0)
-            for e in range(out_indptr[v], out_indptr[v + 1]):
-                acc_out += _mix(colour[out_indices[e]] ^ np.uint64(0x5851F42D4C957F2D))
-            acc_in = np.uint64(0)
-            for e in range(in_indptr[v], in_indptr[v + 1]):
-                acc_in += _mix(colour[in_indices[e]] ^ np.uint64(0x14057B7EF767814F))
-            new[v] = _mix(colour[v] ^ _mix(acc_out) ^ _mix(acc_in + np.uint64(0x2545F4914F6CDD1D)))
+        run_chunks(_colour_round, bounds.shape[0] - 1, out_indptr, out_indices, in_indptr, in_indices, base, colour,
+                   new, bounds)
         colour = new
     return colour
+
+
+def _mix_seed(seed: int) -> np.uint64:
+    """``_mix(np.uint64(seed))`` in Python integers (arithmetic modulo 2**64)."""
+    mask = (1 << 64) - 1
+    z = ((int(seed) & mask) + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return np.uint64(z ^ (z >> 31))
 
 
 @nb.njit(cache=True)

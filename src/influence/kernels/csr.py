@@ -1,41 +1,151 @@
-"""Building compressed sparse rows from edge lists, and mapping ids to dense indices."""
+"""Building compressed sparse rows from edge lists, mapping ids to dense indices, and running
+chunk kernels on several threads.
+
+Parallel kernels here and in the other kernel modules are serial ``@njit(nogil=True,
+cache=True)`` functions over a fixed set of chunks, run by :func:`run_chunks` on
+``numba.get_num_threads()`` Python threads (thread ``t`` takes chunks ``t, t + T, ...``). Results
+never depend on the thread count: each chunk writes only its own outputs, and where chunks'
+partial sums are combined their number and bounds do not depend on it either. Compared with
+``parallel=True`` this compiles each kernel once, without the parfor passes and without
+re-optimising the chunk code inside a generated gufunc and its caller, which more than halved
+the first (compiling) run.
+"""
 
 from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
 
 
-#: Rows up to this length are sorted in place by insertion sort, longer ones by a merge sort.
+#: Rows up to this length are sorted in place by insertion sort, longer ones by heapsort.
 _INSERTION_MAX = 48
 _NO_SELECT = np.zeros(0, np.uint8)
 
+# ---------------------------------------------------------------------------------------------
+# Running chunk kernels on threads
+# ---------------------------------------------------------------------------------------------
 
-def _n_chunks(n_items: int) -> int:
-    """Chunks of the parallel scatters: one per thread. Results never depend on it."""
-    return max(1, min(nb.get_num_threads(), n_items // 65536 + 1))
+_pool = None
+_pool_pid = None
+_pool_lock = threading.Lock()
 
 
-@nb.njit(parallel=True, cache=True)
-def _chunk_offsets(rows, select, bit, n_rows, n_chunks):
-    """Row pointer of the selected entries and, per input chunk, where its entries of each row go.
+def _executor() -> ThreadPoolExecutor:
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():  # a forked child needs its own threads
+            _pool = ThreadPoolExecutor(max(1, nb.config.NUMBA_NUM_THREADS - 1), thread_name_prefix="influence")
+            _pool_pid = os.getpid()
+        return _pool
 
-    Entry ``e`` is selected when ``select`` is empty or ``select[e] & bit`` is set. The input is
-    split into ``n_chunks`` contiguous chunks; ``offsets[c, r]`` is the output position of chunk
-    ``c``'s first entry of row ``r``, so scattering the chunks in parallel is the stable
-    counting sort whatever ``n_chunks`` is.
 
-    Returns ``(indptr int64[n_rows + 1], offsets int64[n_chunks, n_rows])``.
+def n_threads(n_chunks: int) -> int:
+    """Threads :func:`run_chunks` uses for ``n_chunks`` chunks: ``numba.get_num_threads()``, at
+    most one per chunk."""
+    return max(1, min(nb.get_num_threads(), n_chunks))
+
+
+def run_chunks(kernel, n_chunks: int, *args) -> None:
+    """Call ``kernel(*args, first, step)`` once per thread, ``first = 0 .. T - 1``, ``step = T``.
+
+    ``kernel`` is a ``nogil`` numba function that processes its chunks ``first, first + step,
+    ...`` of ``n_chunks``; ``T`` is :func:`n_threads`. The calling thread takes ``first = 0``.
     """
-    m = rows.shape[0]
-    use_select = select.shape[0] > 0
-    chunk = (m + n_chunks - 1) // n_chunks
-    offsets = np.zeros((n_chunks, n_rows), np.int64)
-    for c in nb.prange(n_chunks):
-        for e in range(c * chunk, min(m, (c + 1) * chunk)):
-            if use_select and (select[e] & bit) == 0:
-                continue
-            offsets[c, rows[e]] += 1
+    threads = n_threads(n_chunks)
+    if threads == 1:
+        kernel(*args, 0, 1)
+        return
+    pool = _executor()
+    futures = [pool.submit(kernel, *args, first, threads) for first in range(1, threads)]
+    try:
+        kernel(*args, 0, threads)
+    finally:
+        for future in futures:
+            future.result()
+
+
+def row_chunks(indptr: np.ndarray, per_thread: int = 8) -> np.ndarray:
+    """int64 row bounds of chunks with about the same ``edges + rows`` each, about
+    ``per_thread`` chunks per thread (1 chunk for small inputs). For kernels whose rows are
+    independent: their results do not depend on the chunks."""
+    n = indptr.shape[0] - 1
+    work = int(indptr[n]) + n if n > 0 else 0
+    n_chunks = max(1, min(per_thread * nb.get_num_threads(), work // 32768))
+    return edge_balanced_chunks(indptr, n_chunks)
+
+
+def edge_balanced_chunks(indptr, n_chunks: int) -> np.ndarray:
+    """int64[n_chunks + 1] row boundaries splitting rows so each chunk has about the same
+    ``edges + rows`` (the cost of a pull over the chunk). Depends only on ``indptr`` and
+    ``n_chunks``, never on the thread count, so per-chunk partial sums are reproducible."""
+    return _edge_balanced_chunks(as_indptr(indptr), int(n_chunks))
+
+
+@nb.njit(cache=True)
+def _edge_balanced_chunks(indptr, n_chunks):
+    n = indptr.shape[0] - 1
+    bounds = np.empty(n_chunks + 1, np.int64)
+    total = indptr[n] + n
+    bounds[0] = 0
+    v = 0
+    for c in range(1, n_chunks):
+        target = (total * c) // n_chunks
+        while v < n and indptr[v] + v < target:
+            v += 1
+        bounds[c] = v
+    bounds[n_chunks] = n
+    return bounds
+
+
+def float_array(values) -> np.ndarray:
+    """``values`` as a contiguous, read-only float32 or float64 array (other dtypes become
+    float64): weights keep their precision, so results do not change with the wrapper."""
+    values = np.asarray(values)
+    dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
+    return _readonly(np.ascontiguousarray(values, dtype=dtype))
+
+
+def as_indptr(indptr) -> np.ndarray:
+    """A row pointer as a contiguous, read-only int64 array."""
+    return _readonly(np.ascontiguousarray(indptr, dtype=np.int64))
+
+
+def as_indices(indices) -> np.ndarray:
+    """Column indices as a contiguous, read-only int32 array."""
+    return _readonly(np.ascontiguousarray(indices, dtype=np.int32))
+
+
+def as_input(values, dtype) -> np.ndarray:
+    """``values`` as a contiguous, read-only array of ``dtype``."""
+    return _readonly(np.ascontiguousarray(values, dtype=dtype))
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    """A read-only view (no copy). Arrays from polars are read-only and numba compiles one
+    signature per (dtype, writeable) combination, so wrappers hand every input that a kernel
+    only reads over read-only: one compiled signature whatever produced the array."""
+    if not array.flags.writeable:
+        return array
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting sorts (stable; chunk-parallel with per-chunk offsets, so the output does not depend
+# on the number of chunks)
+# ---------------------------------------------------------------------------------------------
+
+
+@nb.njit(nogil=True, cache=True)
+def _scan_offsets(offsets):
+    """Turn per-chunk row counts ``offsets[c, r]`` into output positions, in place: row by row,
+    chunk by chunk. Returns the row pointer int64[n_rows + 1]."""
+    n_chunks, n_rows = offsets.shape
     indptr = np.empty(n_rows + 1, np.int64)
     total = 0
     for r in range(n_rows):
@@ -45,26 +155,33 @@ def _chunk_offsets(rows, select, bit, n_rows, n_chunks):
             offsets[c, r] = total
             total += count
     indptr[n_rows] = total
-    return indptr, offsets
+    return indptr
 
 
-@nb.njit(parallel=True, cache=True)
-def _scatter_by_row(rows, cols, w0, w1, select, bit, offsets, nnz):
-    """Stable counting-sort scatter of the selected ``(cols, w0, w1)`` into row order.
+@nb.njit(nogil=True, cache=True)
+def _count_selected(rows, select, bit, offsets, first, step):
+    """``offsets[c, r]`` += selected entries of row ``r`` in input slice ``c`` (entry ``e`` is
+    selected when ``select`` is empty or ``select[e] & bit`` is set)."""
+    m = rows.shape[0]
+    n_chunks = offsets.shape[0]
+    use_select = select.shape[0] > 0
+    for c in range(first, n_chunks, step):
+        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
+            if use_select and (select[e] & bit) == 0:
+                continue
+            offsets[c, rows[e]] += 1
 
-    ``w1`` may be empty (one weight column). ``offsets`` (from :func:`_chunk_offsets`) is
-    used as the fill pointers and overwritten.
-    """
+
+@nb.njit(nogil=True, cache=True)
+def _scatter_selected(rows, cols, w0, w1, select, bit, offsets, out_cols, out_w0, out_w1, first, step):
+    """Scatter the selected ``(cols, w0, w1)`` of input slice ``c`` to the positions in
+    ``offsets[c]`` (from :func:`_scan_offsets`; used as fill pointers). ``w1`` may be empty."""
     m = rows.shape[0]
     n_chunks = offsets.shape[0]
     use_select = select.shape[0] > 0
     has_w1 = w1.shape[0] > 0
-    chunk = (m + n_chunks - 1) // n_chunks
-    out_cols = np.empty(nnz, np.int32)
-    out_w0 = np.empty(nnz, np.float64)
-    out_w1 = np.empty(nnz if has_w1 else 0, np.float64)
-    for c in nb.prange(n_chunks):
-        for e in range(c * chunk, min(m, (c + 1) * chunk)):
+    for c in range(first, n_chunks, step):
+        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
             if use_select and (select[e] & bit) == 0:
                 continue
             r = rows[e]
@@ -74,7 +191,6 @@ def _scatter_by_row(rows, cols, w0, w1, select, bit, offsets, nnz):
             if has_w1:
                 out_w1[pos] = w1[e]
             offsets[c, r] = pos + 1
-    return out_cols, out_w0, out_w1
 
 
 @nb.njit(cache=True)
@@ -98,7 +214,7 @@ def _sort_values(values, start, stop):
         x = values[start]
         values[start] = values[start + end]
         values[start + end] = x
-        _sift_values(values, start, 0, end)
+        _sift_values(values, start, np.int64(0), end)
 
 
 @nb.njit(cache=True)
@@ -117,96 +233,89 @@ def _sift_values(values, base, root, size):
         root = child
 
 
-@nb.njit(parallel=True, cache=True)
-def _sort_and_merge_rows(indptr, cols, w0, w1):
-    """Sort every row by column and merge duplicate columns, summing their weights.
+@nb.njit(nogil=True, cache=True)
+def _sort_and_merge_rows(indptr, cols, w0, w1, counts, bounds, first, step):
+    """Sort every row of the chunks by column and merge duplicate columns, summing their weights.
 
     Equal columns have their weights sorted before summing (each weight column on its own),
-    so the sums do not depend on the order of the input rows. Returns the per-row count after
-    merging; rows are merged in place at the start of their segment. Short rows are sorted in
-    place by insertion sort on ``(column, w0)``, long rows by a stable merge sort on the
-    column; nothing is allocated for short rows.
+    so the sums do not depend on the order of the input rows. ``counts[r]`` receives the row's
+    count after merging; rows are merged in place at the start of their segment. Short rows are
+    sorted in place by insertion sort on ``(column, w0)``, long rows by a stable merge sort on
+    the column.
     """
-    n_rows = indptr.shape[0] - 1
     has_w1 = w1.shape[0] > 0
-    counts = np.zeros(n_rows, np.int64)
-    for r in nb.prange(n_rows):
-        start, stop = indptr[r], indptr[r + 1]
-        m = stop - start
-        if m == 0:
-            continue
-        if m <= _INSERTION_MAX:
-            for i in range(start + 1, stop):
-                c = cols[i]
-                a = w0[i]
-                b = w1[i] if has_w1 else 0.0
-                p = i - 1
-                while p >= start and (cols[p] > c or (cols[p] == c and w0[p] > a)):
-                    cols[p + 1] = cols[p]
-                    w0[p + 1] = w0[p]
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for r in range(bounds[chunk], bounds[chunk + 1]):
+            start, stop = indptr[r], indptr[r + 1]
+            m = stop - start
+            if m == 0:
+                continue
+            if m <= _INSERTION_MAX:
+                for i in range(start + 1, stop):
+                    c = cols[i]
+                    a = w0[i]
+                    b = w1[i] if has_w1 else 0.0
+                    p = i - 1
+                    while p >= start and (cols[p] > c or (cols[p] == c and w0[p] > a)):
+                        cols[p + 1] = cols[p]
+                        w0[p + 1] = w0[p]
+                        if has_w1:
+                            w1[p + 1] = w1[p]
+                        p -= 1
+                    cols[p + 1] = c
+                    w0[p + 1] = a
                     if has_w1:
-                        w1[p + 1] = w1[p]
-                    p -= 1
-                cols[p + 1] = c
-                w0[p + 1] = a
-                if has_w1:
-                    w1[p + 1] = b
-        else:
-            order = np.argsort(cols[start:stop], kind="mergesort") + start
-            sorted_cols = cols[order]
-            sorted_w0 = w0[order]
-            cols[start:stop] = sorted_cols
-            w0[start:stop] = sorted_w0
-            if has_w1:
-                sorted_w1 = w1[order]
-                w1[start:stop] = sorted_w1
-        k = 0
-        i = start
-        while i < stop:
-            j = i + 1
-            while j < stop and cols[j] == cols[i]:
-                j += 1
-            if j - i == 1:
-                t0 = w0[i]
-                t1 = w1[i] if has_w1 else 0.0
+                        w1[p + 1] = b
             else:
-                _sort_values(w0, i, j)
-                t0 = 0.0
-                for t in range(i, j):
-                    t0 += w0[t]
-                t1 = 0.0
+                order = np.argsort(cols[start:stop], kind="mergesort") + start
+                sorted_cols = cols[order]
+                sorted_w0 = w0[order]
+                cols[start:stop] = sorted_cols
+                w0[start:stop] = sorted_w0
                 if has_w1:
-                    _sort_values(w1, i, j)
+                    sorted_w1 = w1[order]
+                    w1[start:stop] = sorted_w1
+            k = 0
+            i = start
+            while i < stop:
+                j = i + 1
+                while j < stop and cols[j] == cols[i]:
+                    j += 1
+                if j - i == 1:
+                    t0 = w0[i]
+                    t1 = w1[i] if has_w1 else 0.0
+                else:
+                    _sort_values(w0, i, j)
+                    t0 = 0.0
                     for t in range(i, j):
-                        t1 += w1[t]
-            cols[start + k] = cols[i]
-            w0[start + k] = t0
-            if has_w1:
-                w1[start + k] = t1
-            k += 1
-            i = j
-        counts[r] = k
-    return counts
+                        t0 += w0[t]
+                    t1 = 0.0
+                    if has_w1:
+                        _sort_values(w1, i, j)
+                        for t in range(i, j):
+                            t1 += w1[t]
+                cols[start + k] = cols[i]
+                w0[start + k] = t0
+                if has_w1:
+                    w1[start + k] = t1
+                k += 1
+                i = j
+            counts[r] = k
 
 
-@nb.njit(parallel=True, cache=True)
-def _compact(indptr, cols, w0, w1, new_indptr):
+@nb.njit(nogil=True, cache=True)
+def _compact(indptr, cols, w0, w1, new_indptr, out_cols, out_w0, out_w1, bounds, first, step):
     """Copy each row's merged prefix into arrays of the merged size (weights to float32)."""
-    n_rows = indptr.shape[0] - 1
     has_w1 = w1.shape[0] > 0
-    nnz = new_indptr[n_rows]
-    out_cols = np.empty(nnz, np.int32)
-    out_w0 = np.empty(nnz, np.float32)
-    out_w1 = np.empty(nnz if has_w1 else 0, np.float32)
-    for r in nb.prange(n_rows):
-        src = indptr[r]
-        dst = new_indptr[r]
-        for k in range(new_indptr[r + 1] - dst):
-            out_cols[dst + k] = cols[src + k]
-            out_w0[dst + k] = w0[src + k]
-            if has_w1:
-                out_w1[dst + k] = w1[src + k]
-    return out_cols, out_w0, out_w1
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for r in range(bounds[chunk], bounds[chunk + 1]):
+            src = indptr[r]
+            dst = new_indptr[r]
+            for k in range(new_indptr[r + 1] - dst):
+                out_cols[dst + k] = cols[src + k]
+                out_w0[dst + k] = w0[src + k]
+                if has_w1:
+                    out_w1[dst + k] = w1[src + k]
 
 
 def select_to_csr(rows, cols, w0, w1, select, bit: int, n_rows: int):
@@ -220,15 +329,29 @@ def select_to_csr(rows, cols, w0, w1, select, bit: int, n_rows: int):
     Returns ``(indptr int64, indices int32, data0 float32, data1 float32)`` (``data1`` empty
     when ``w1`` is).
     """
-    n_chunks = _n_chunks(rows.shape[0])
-    indptr, offsets = _chunk_offsets(rows, select, np.uint8(bit), n_rows, n_chunks)
-    sorted_cols, sorted_w0, sorted_w1 = _scatter_by_row(rows, cols, w0, w1, select, np.uint8(bit), offsets,
-                                                        indptr[-1])
+    n_chunks = n_threads(rows.shape[0] // 65536 + 1)
+    offsets = np.zeros((n_chunks, n_rows), np.int64)
+    run_chunks(_count_selected, n_chunks, rows, select, np.uint8(bit), offsets)
+    indptr = _scan_offsets(offsets)
+    nnz = int(indptr[-1])
+    has_w1 = w1.shape[0] > 0
+    sorted_cols = np.empty(nnz, np.int32)
+    sorted_w0 = np.empty(nnz, np.float64)
+    sorted_w1 = np.empty(nnz if has_w1 else 0, np.float64)
+    run_chunks(_scatter_selected, n_chunks, rows, cols, w0, w1, select, np.uint8(bit), offsets, sorted_cols,
+               sorted_w0, sorted_w1)
     del offsets
-    merged = _sort_and_merge_rows(indptr, sorted_cols, sorted_w0, sorted_w1)
+    bounds = row_chunks(indptr)
+    merged = np.zeros(n_rows, np.int64)
+    run_chunks(_sort_and_merge_rows, bounds.shape[0] - 1, indptr, sorted_cols, sorted_w0, sorted_w1, merged, bounds)
     new_indptr = np.zeros(n_rows + 1, np.int64)
     np.cumsum(merged, out=new_indptr[1:])
-    out_cols, out_w0, out_w1 = _compact(indptr, sorted_cols, sorted_w0, sorted_w1, new_indptr)
+    total = int(new_indptr[-1])
+    out_cols = np.empty(total, np.int32)
+    out_w0 = np.empty(total, np.float32)
+    out_w1 = np.empty(total if has_w1 else 0, np.float32)
+    run_chunks(_compact, bounds.shape[0] - 1, indptr, sorted_cols, sorted_w0, sorted_w1, new_indptr, out_cols, out_w0,
+               out_w1, bounds)
     return new_indptr, out_cols, out_w0, out_w1
 
 
@@ -258,40 +381,20 @@ def coo_to_csr(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: 
     return indptr, indices, data
 
 
-@nb.njit(parallel=True, cache=True)
-def _transpose(indptr, indices, data0, data1, n_cols, n_chunks):
-    """Parallel stable transpose: rows split into ``n_chunks`` edge-balanced chunks, each with
-    its own column histogram, so every chunk knows where its entries go (the result does not
-    depend on ``n_chunks``). ``data1`` may be empty."""
-    n_rows = indptr.shape[0] - 1
-    nnz = indices.shape[0]
-    has_d1 = data1.shape[0] > 0
-    bounds = np.empty(n_chunks + 1, np.int64)
-    bounds[0] = 0
-    r = 0
-    for c in range(1, n_chunks):
-        target = (nnz * c) // n_chunks
-        while r < n_rows and indptr[r] < target:
-            r += 1
-        bounds[c] = r
-    bounds[n_chunks] = n_rows
-    offsets = np.zeros((n_chunks, n_cols), np.int64)
-    for c in nb.prange(n_chunks):
+@nb.njit(nogil=True, cache=True)
+def _transpose_count(indptr, indices, bounds, offsets, first, step):
+    """``offsets[c, col]`` += entries of column ``col`` in the rows of chunk ``c``."""
+    for c in range(first, bounds.shape[0] - 1, step):
         for e in range(indptr[bounds[c]], indptr[bounds[c + 1]]):
             offsets[c, indices[e]] += 1
-    counts = np.empty(n_cols + 1, np.int64)
-    total = 0
-    for col in range(n_cols):
-        counts[col] = total
-        for c in range(n_chunks):
-            k = offsets[c, col]
-            offsets[c, col] = total
-            total += k
-    counts[n_cols] = total
-    out_idx = np.empty(nnz, np.int32)
-    out_d0 = np.empty(nnz, np.float32)
-    out_d1 = np.empty(nnz if has_d1 else 0, np.float32)
-    for c in nb.prange(n_chunks):
+
+
+@nb.njit(nogil=True, cache=True)
+def _transpose_scatter(indptr, indices, data0, data1, bounds, offsets, out_idx, out_d0, out_d1, first, step):
+    """Write the entries of chunk ``c``'s rows to their transposed positions (``offsets[c]``,
+    from :func:`_scan_offsets`, used as fill pointers). ``data1`` may be empty."""
+    has_d1 = data1.shape[0] > 0
+    for c in range(first, bounds.shape[0] - 1, step):
         for row in range(bounds[c], bounds[c + 1]):
             for e in range(indptr[row], indptr[row + 1]):
                 col = indices[e]
@@ -301,52 +404,60 @@ def _transpose(indptr, indices, data0, data1, n_cols, n_chunks):
                 if has_d1:
                     out_d1[pos] = data1[e]
                 offsets[c, col] = pos + 1
-    return counts, out_idx, out_d0, out_d1
 
 
 def transpose_csr_pair(indptr, indices, data0, data1, n_cols: int):
     """:func:`transpose_csr` of a CSR with one or two float32 data arrays sharing its structure.
 
-    Returns ``(indptr, indices, data0, data1)`` (``data1`` empty when the input's is).
+    Parallel stable transpose: rows split into edge-balanced chunks, each with its own column
+    histogram, so every chunk knows where its entries go (the result does not depend on the
+    chunks). Returns ``(indptr, indices, data0, data1)`` (``data1`` empty when the input's is).
     """
-    return _transpose(indptr, indices, data0, data1, n_cols, _n_chunks(indices.shape[0]))
+    nnz = indices.shape[0]
+    n_chunks = n_threads(nnz // 65536 + 1)
+    bounds = edge_balanced_chunks(indptr, n_chunks)
+    offsets = np.zeros((n_chunks, n_cols), np.int64)
+    run_chunks(_transpose_count, n_chunks, indptr, indices, bounds, offsets)
+    out_indptr = _scan_offsets(offsets)
+    out_idx = np.empty(nnz, np.int32)
+    out_d0 = np.empty(nnz, np.float32)
+    out_d1 = np.empty(nnz if data1.shape[0] > 0 else 0, np.float32)
+    run_chunks(_transpose_scatter, n_chunks, indptr, indices, data0, data1, bounds, offsets, out_idx, out_d0, out_d1)
+    return out_indptr, out_idx, out_d0, out_d1
 
 
 def transpose_csr(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_cols: int):
     """The transpose of a CSR matrix, as CSR (rows sorted ascending within each new row)."""
+    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indices = np.ascontiguousarray(indices, dtype=np.int32)
     data = np.ascontiguousarray(data, dtype=np.float32)
     out_indptr, out_indices, out_data, _ = transpose_csr_pair(indptr, indices, data, np.zeros(0, np.float32), n_cols)
     return out_indptr, out_indices, out_data
 
 
-@nb.njit(parallel=True, cache=True)
-def _group_by_row(rows, cols, count, code, dropped, n_rows, n_chunks):
-    """Stable counting sort of the kept rows (``code != dropped``) by ``rows``.
+# ---------------------------------------------------------------------------------------------
+# Every layer from one edge table (graph.build_graph)
+# ---------------------------------------------------------------------------------------------
 
-    Returns ``(indptr int64[n_rows + 1], cols int32, count float64, code uint8)`` in row order.
-    Chunk-parallel with per-chunk offsets: the output does not depend on ``n_chunks``.
-    """
+
+@nb.njit(nogil=True, cache=True)
+def _count_kept(rows, code, dropped, offsets, first, step):
+    """``offsets[c, r]`` += kept entries (``code != dropped``) of row ``r`` in input slice ``c``."""
     m = rows.shape[0]
-    chunk = (m + n_chunks - 1) // n_chunks
-    offsets = np.zeros((n_chunks, n_rows), np.int64)
-    for c in nb.prange(n_chunks):
-        for e in range(c * chunk, min(m, (c + 1) * chunk)):
+    n_chunks = offsets.shape[0]
+    for c in range(first, n_chunks, step):
+        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
             if code[e] != dropped:
                 offsets[c, rows[e]] += 1
-    indptr = np.empty(n_rows + 1, np.int64)
-    total = 0
-    for r in range(n_rows):
-        indptr[r] = total
-        for c in range(n_chunks):
-            k = offsets[c, r]
-            offsets[c, r] = total
-            total += k
-    indptr[n_rows] = total
-    out_cols = np.empty(total, np.int32)
-    out_count = np.empty(total, np.float64)
-    out_code = np.empty(total, np.uint8)
-    for c in nb.prange(n_chunks):
-        for e in range(c * chunk, min(m, (c + 1) * chunk)):
+
+
+@nb.njit(nogil=True, cache=True)
+def _scatter_kept(rows, cols, count, code, dropped, offsets, out_cols, out_count, out_code, first, step):
+    """Stable scatter of the kept ``(cols, count, code)`` of input slice ``c`` into row order."""
+    m = rows.shape[0]
+    n_chunks = offsets.shape[0]
+    for c in range(first, n_chunks, step):
+        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
             if code[e] == dropped:
                 continue
             r = rows[e]
@@ -355,6 +466,22 @@ def _group_by_row(rows, cols, count, code, dropped, n_rows, n_chunks):
             out_count[pos] = count[e]
             out_code[pos] = code[e]
             offsets[c, r] = pos + 1
+
+
+def _group_by_row(rows, cols, count, code, dropped, n_rows):
+    """Stable counting sort of the kept rows (``code != dropped``) by ``rows``.
+
+    Returns ``(indptr int64[n_rows + 1], cols int32, count float64, code uint8)`` in row order.
+    """
+    n_chunks = n_threads(rows.shape[0] // 65536 + 1)
+    offsets = np.zeros((n_chunks, n_rows), np.int64)
+    run_chunks(_count_kept, n_chunks, rows, code, dropped, offsets)
+    indptr = _scan_offsets(offsets)
+    total = int(indptr[-1])
+    out_cols = np.empty(total, np.int32)
+    out_count = np.empty(total, np.float64)
+    out_code = np.empty(total, np.uint8)
+    run_chunks(_scatter_kept, n_chunks, rows, cols, count, code, dropped, offsets, out_cols, out_count, out_code)
     return indptr, out_cols, out_count, out_code
 
 
@@ -410,134 +537,149 @@ def _sort_row_by_col(cols, count, code, start, stop):
         _sift3(cols, count, code, start, root, m)
     for end in range(m - 1, 0, -1):
         _swap3(cols, count, code, start, start + end)
-        _sift3(cols, count, code, start, 0, end)
+        _sift3(cols, count, code, start, np.int64(0), end)
 
 
-@nb.njit(cache=True)
-def _count_rows(indptr, cols, count, code, kind_member, bits, distinct, lo, hi):
-    """Rows ``lo:hi``: sort each by column; count its distinct columns per layer structure."""
+@nb.njit(nogil=True, cache=True)
+def _count_rows(indptr, cols, count, code, kind_member, bits, distinct, bounds, first, step):
+    """Rows of the chunks: sort each by column; count its distinct columns per layer structure."""
     n_struct = bits.shape[0]
-    for row in range(lo, hi):
-        start, stop = indptr[row], indptr[row + 1]
-        if stop - start > 1:
-            _sort_row_by_col(cols, count, code, start, stop)
-        i = start
-        while i < stop:
-            j = i
-            seen = np.uint8(0)
-            while j < stop and cols[j] == cols[i]:
-                seen |= kind_member[code[j]]
-                j += 1
-            for s in range(n_struct):
-                if seen & bits[s]:
-                    distinct[s, row + 1] += 1
-            i = j
-
-
-@nb.njit(cache=True)
-def _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, distinct,
-                indices, struct_base, data, data_base, lo, hi):
-    """Rows ``lo:hi``: write each layer's merged entries; duplicate weights summed ascending."""
-    n_struct = bits.shape[0]
-    n_data = struct_of.shape[0]
-    longest = 1
-    for row in range(lo, hi):
-        longest = max(longest, indptr[row + 1] - indptr[row])
-    buf = np.empty(longest, np.float64)
-    fill = np.empty(n_struct, np.int64)
-    for row in range(lo, hi):
-        for s in range(n_struct):
-            fill[s] = distinct[s, row]
-        start, stop = indptr[row], indptr[row + 1]
-        i = start
-        while i < stop:
-            col = cols[i]
-            if i + 1 == stop or cols[i + 1] != col:  # the common case: a single edge
-                kind = code[i]
-                seen = kind_member[kind]
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for row in range(bounds[chunk], bounds[chunk + 1]):
+            start, stop = indptr[row], indptr[row + 1]
+            if stop - start > 1:
+                _sort_row_by_col(cols, count, code, start, stop)
+            i = start
+            while i < stop:
+                j = i
+                seen = np.uint8(0)
+                while j < stop and cols[j] == cols[i]:
+                    seen |= kind_member[code[j]]
+                    j += 1
                 for s in range(n_struct):
                     if seen & bits[s]:
-                        pos = fill[s]
-                        indices[struct_base[s] + pos] = col
-                        fill[s] = pos + 1
-                        for d in range(n_data):
-                            if struct_of[d] == s:
+                        distinct[s, row + 1] += 1
+                i = j
+
+
+@nb.njit(nogil=True, cache=True)
+def _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struct_data, weighted_of, distinct,
+                indices, struct_base, data, data_base, bounds, first, step):
+    """Rows of the chunks: write each layer's merged entries; duplicate weights summed ascending.
+
+    ``struct_data[s]`` lists the data arrays over structure ``s`` (-1 padded)."""
+    n_struct = bits.shape[0]
+    n_per = struct_data.shape[1]
+    longest = 1
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for row in range(bounds[chunk], bounds[chunk + 1]):
+            longest = max(longest, indptr[row + 1] - indptr[row])
+    buf = np.empty(longest, np.float64)
+    fill = np.empty(n_struct, np.int64)
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for row in range(bounds[chunk], bounds[chunk + 1]):
+            for s in range(n_struct):
+                fill[s] = distinct[s, row]
+            start, stop = indptr[row], indptr[row + 1]
+            i = start
+            while i < stop:
+                col = cols[i]
+                if i + 1 == stop or cols[i + 1] != col:  # the common case: a single edge
+                    kind = code[i]
+                    seen = kind_member[kind]
+                    for s in range(n_struct):
+                        if seen & bits[s]:
+                            pos = fill[s]
+                            indices[struct_base[s] + pos] = col
+                            fill[s] = pos + 1
+                            for t in range(n_per):
+                                d = struct_data[s, t]
+                                if d < 0:
+                                    break
                                 if weighted_of[d]:
                                     data[data_base[d] + pos] = count[i] * kind_weight[kind]
                                 else:
                                     data[data_base[d] + pos] = count[i]
-                i += 1
-                continue
-            j = i
-            seen = np.uint8(0)
-            while j < stop and cols[j] == col:
-                seen |= kind_member[code[j]]
-                j += 1
-            for s in range(n_struct):
-                bit = bits[s]
-                if (seen & bit) == 0:
+                    i += 1
                     continue
-                pos = fill[s]
-                indices[struct_base[s] + pos] = col
-                fill[s] = pos + 1
-                for d in range(n_data):
-                    if struct_of[d] != s:
+                j = i
+                seen = np.uint8(0)
+                while j < stop and cols[j] == col:
+                    seen |= kind_member[code[j]]
+                    j += 1
+                for s in range(n_struct):
+                    bit = bits[s]
+                    if (seen & bit) == 0:
                         continue
-                    k = 0
-                    for t in range(i, j):
-                        kind = code[t]
-                        if kind_member[kind] & bit:
-                            buf[k] = count[t] * kind_weight[kind] if weighted_of[d] else count[t]
-                            k += 1
-                    if k == 1:
-                        total = buf[0]
-                    else:
-                        _sort_values(buf, 0, k)
-                        total = 0.0
-                        for t in range(k):
-                            total += buf[t]
-                    data[data_base[d] + pos] = total
-            i = j
+                    pos = fill[s]
+                    indices[struct_base[s] + pos] = col
+                    fill[s] = pos + 1
+                    for t in range(n_per):
+                        d = struct_data[s, t]
+                        if d < 0:
+                            break
+                        k = 0
+                        for r in range(i, j):
+                            kind = code[r]
+                            if kind_member[kind] & bit:
+                                buf[k] = count[r] * kind_weight[kind] if weighted_of[d] else count[r]
+                                k += 1
+                        if k == 1:
+                            total = buf[0]
+                        else:
+                            _sort_values(buf, np.int64(0), k)
+                            total = 0.0
+                            for r in range(k):
+                                total += buf[r]
+                        data[data_base[d] + pos] = total
+                i = j
 
 
-@nb.njit(parallel=True, cache=True)
-def _layers_by_row(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, n_chunks):
-    """Per-layer CSRs from rows grouped by row index (see :func:`build_layers`).
+@nb.njit(nogil=True, cache=True)
+def _prepare_rows(physical, table, src_idx, dst_idx, count, code, per_kind, dropped, n_chunks, first, step):
+    m = physical.shape[0]
+    for c in range(first, n_chunks, step):
+        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
+            kind = table[physical[e]]
+            per_kind[c, kind] += 1
+            if src_idx[e] == dst_idx[e]:
+                dropped[c, 0] += 1
+                code[e] = 255
+            elif count[e] == 0.0:
+                dropped[c, 1] += 1
+                code[e] = 255
+            else:
+                code[e] = kind
 
-    The parallel loops only call the per-chunk functions above: parfor bodies this small keep
-    the first (compiling) run short.
+
+def prepare_rows(physical, table, src_idx, dst_idx, count):
+    """Kind codes of the edge rows for :func:`build_layers`, in one pass.
+
+    ``table[physical[e]]`` is row ``e``'s kind (fewer than 255 kinds); self-loops
+    (``src_idx == dst_idx``) and rows of weight 0 get code 255 (dropped).
+
+    Returns ``(code uint8[m], rows per kind int64, n_self_loops, n_zero)`` (``n_zero`` counts
+    the rows of weight 0 that are not self-loops; ``rows per kind`` counts every row).
     """
+    physical = as_input(physical, np.uint32)
+    table = as_input(table, np.uint8)
+    m = physical.shape[0]
+    n_chunks = n_threads(m // 65536 + 1)
+    code = np.empty(m, np.uint8)
+    per_kind = np.zeros((n_chunks, table.max(initial=0) + 1), np.int64)
+    dropped = np.zeros((n_chunks, 2), np.int64)
+    run_chunks(_prepare_rows, n_chunks, physical, table, as_input(src_idx, np.int32), as_input(dst_idx, np.int32),
+               as_input(count, np.float64), code, per_kind, dropped, n_chunks)
+    totals = dropped.sum(axis=0)
+    return code, per_kind.sum(axis=0), int(totals[0]), int(totals[1])
+
+
+def _row_bounds(indptr, n_chunks):
+    """Row bounds of ``n_chunks`` chunks with about the same number of entries each."""
     n_rows = indptr.shape[0] - 1
-    n_struct = bits.shape[0]
-    n_data = struct_of.shape[0]
-    bounds = np.empty(n_chunks + 1, np.int64)
-    bounds[0] = 0
-    r = 0
-    m = indptr[n_rows]
-    for c in range(1, n_chunks):
-        target = (m * c) // n_chunks
-        while r < n_rows and indptr[r] < target:
-            r += 1
-        bounds[c] = r
-    bounds[n_chunks] = n_rows
-    distinct = np.zeros((n_struct, n_rows + 1), np.int64)
-    for c in nb.prange(n_chunks):
-        _count_rows(indptr, cols, count, code, kind_member, bits, distinct, bounds[c], bounds[c + 1])
-    for s in range(n_struct):
-        for row in range(n_rows):
-            distinct[s, row + 1] += distinct[s, row]
-    struct_base = np.zeros(n_struct + 1, np.int64)
-    for s in range(n_struct):
-        struct_base[s + 1] = struct_base[s] + distinct[s, n_rows]
-    data_base = np.zeros(n_data + 1, np.int64)
-    for d in range(n_data):
-        data_base[d + 1] = data_base[d] + distinct[struct_of[d], n_rows]
-    indices = np.empty(struct_base[n_struct], np.int32)
-    data = np.empty(data_base[n_data], np.float32)
-    for c in nb.prange(n_chunks):
-        _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, distinct,
-                    indices, struct_base, data, data_base, bounds[c], bounds[c + 1])
-    return distinct, indices, struct_base, data, data_base
+    targets = (int(indptr[-1]) * np.arange(1, n_chunks, dtype=np.int64)) // n_chunks
+    inner = np.minimum(np.searchsorted(indptr[:n_rows], targets, side="left"), n_rows)
+    return np.concatenate(([0], inner, [n_rows])).astype(np.int64)
 
 
 def build_layers(rows, cols, count, code, kind_weight, kind_member, bits, struct_of, weighted_of, n_rows: int):
@@ -556,21 +698,42 @@ def build_layers(rows, cols, count, code, kind_weight, kind_member, bits, struct
     """
     rows = np.ascontiguousarray(rows, dtype=np.int32)
     cols = np.ascontiguousarray(cols, dtype=np.int32)
-    count = np.ascontiguousarray(count, dtype=np.float64)
+    count = _readonly(np.ascontiguousarray(count, dtype=np.float64))
     code = np.ascontiguousarray(code, dtype=np.uint8)
-    n_chunks = _n_chunks(rows.shape[0])
-    indptr, g_cols, g_count, g_code = _group_by_row(rows, cols, count, code, np.uint8(255), n_rows, n_chunks)
-    distinct, indices, struct_base, data, data_base = _layers_by_row(
-        indptr, g_cols, g_count, g_code,
-        np.ascontiguousarray(kind_weight, dtype=np.float64), np.ascontiguousarray(kind_member, dtype=np.uint8),
-        np.ascontiguousarray(bits, dtype=np.uint8), np.ascontiguousarray(struct_of, dtype=np.int64),
-        np.ascontiguousarray(weighted_of, dtype=np.bool_), max(1, min(256, n_rows // 1024 + 1)),
-    )
+    kind_weight = np.ascontiguousarray(kind_weight, dtype=np.float64)
+    kind_member = np.ascontiguousarray(kind_member, dtype=np.uint8)
+    bits = np.ascontiguousarray(bits, dtype=np.uint8)
+    struct_of = np.ascontiguousarray(struct_of, dtype=np.int64)
+    weighted_of = np.ascontiguousarray(weighted_of, dtype=np.bool_)
+    indptr, g_cols, g_count, g_code = _group_by_row(rows, cols, count, code, np.uint8(255), n_rows)
+    n_struct, n_data = bits.shape[0], struct_of.shape[0]
+    bounds = _row_bounds(indptr, max(1, min(256, n_rows // 1024 + 1)))
+    n_chunks = bounds.shape[0] - 1
+    distinct = np.zeros((n_struct, n_rows + 1), np.int64)
+    run_chunks(_count_rows, n_chunks, indptr, g_cols, g_count, g_code, kind_member, bits, distinct, bounds)
+    np.cumsum(distinct, axis=1, out=distinct)
+    struct_base = np.zeros(n_struct + 1, np.int64)
+    np.cumsum(distinct[:, n_rows], out=struct_base[1:])
+    data_base = np.zeros(n_data + 1, np.int64)
+    np.cumsum(distinct[struct_of, n_rows], out=data_base[1:])
+    indices = np.empty(int(struct_base[n_struct]), np.int32)
+    data = np.empty(int(data_base[n_data]), np.float32)
+    per_struct = [[d for d in range(n_data) if struct_of[d] == s] for s in range(n_struct)]
+    struct_data = np.full((n_struct, max(1, max(map(len, per_struct)))), -1, np.int64)
+    for s, ds in enumerate(per_struct):
+        struct_data[s, :len(ds)] = ds
+    run_chunks(_write_rows, n_chunks, indptr, g_cols, g_count, g_code, kind_weight, kind_member, bits, struct_data,
+               weighted_of, distinct, indices, struct_base, data, data_base, bounds)
     del g_cols, g_count, g_code, indptr
-    indptrs = [distinct[s] for s in range(len(bits))]
-    index_list = [indices[struct_base[s]:struct_base[s + 1]] for s in range(len(bits))]
-    datas = [data[data_base[d]:data_base[d + 1]] for d in range(len(struct_of))]
+    indptrs = [distinct[s] for s in range(n_struct)]
+    index_list = [indices[struct_base[s]:struct_base[s + 1]] for s in range(n_struct)]
+    datas = [data[data_base[d]:data_base[d + 1]] for d in range(n_data)]
     return indptrs, index_list, datas
+
+
+# ---------------------------------------------------------------------------------------------
+# Dense indices of int64 ids
+# ---------------------------------------------------------------------------------------------
 
 
 @nb.njit(inline="always")
@@ -599,17 +762,59 @@ def _build_id_table(sorted_unique_ids):
     return keys, slots
 
 
-@nb.njit(parallel=True, cache=True)
-def _lookup_ids(keys, slots, ids):
-    out = np.empty(ids.shape[0], np.int32)
+@nb.njit(nogil=True, cache=True)
+def _lookup_ids(keys, slots, ids, out, n_chunks, first, step):
+    m = ids.shape[0]
     mask = np.uint64(keys.shape[0] - 1)
-    for j in nb.prange(ids.shape[0]):
-        key = ids[j]
-        h = _mix64(key) & mask
-        while slots[h] != -1 and keys[h] != key:
-            h = (h + np.uint64(1)) & mask
-        out[j] = slots[h]
-    return out
+    for c in range(first, n_chunks, step):
+        for j in range(m * c // n_chunks, m * (c + 1) // n_chunks):
+            key = ids[j]
+            h = _mix64(key) & mask
+            while slots[h] != -1 and keys[h] != key:
+                h = (h + np.uint64(1)) & mask
+            out[j] = slots[h]
+
+
+@nb.njit(nogil=True, cache=True)
+def _mark_ids(ids, lo, present):
+    for j in range(ids.shape[0]):
+        present[ids[j] - lo] = 1
+
+
+@nb.njit(nogil=True, cache=True)
+def _rank_ids(ids, lo, rank, out, n_chunks, first, step):
+    m = ids.shape[0]
+    for c in range(first, n_chunks, step):
+        for j in range(m * c // n_chunks, m * (c + 1) // n_chunks):
+            out[j] = rank[ids[j] - lo]
+
+
+def ids_in_range(parts, lo: int, hi: int, n_mapped: int):
+    """Sorted distinct values of the int64 arrays ``parts``, all in ``[lo, hi]``, and the int32
+    position of every value of the first ``n_mapped`` arrays among them.
+
+    A direct table of ``hi - lo + 1`` entries (1 byte, then 4): for ids in a range not much
+    wider than their number, one marking pass and one gather instead of a hash table.
+    """
+    span = hi - lo + 1
+    present = np.zeros(span, np.uint8)
+    lo64 = np.int64(lo)
+    parts = [as_input(p, np.int64) for p in parts]
+    for part in parts:
+        _mark_ids(part, lo64, present)
+    rank = np.cumsum(present, dtype=np.int32)
+    rank -= 1
+    unique = np.flatnonzero(present).astype(np.int64)
+    unique += lo64
+    del present
+    rank = _readonly(rank)
+    mapped = []
+    for part in parts[:n_mapped]:
+        out = np.empty(part.shape[0], np.int32)
+        n_chunks = n_threads(part.shape[0] // 65536 + 1) * 4
+        run_chunks(_rank_ids, n_chunks, part, lo64, rank, out, n_chunks)
+        mapped.append(out)
+    return unique, mapped
 
 
 class IntIdIndex:
@@ -620,8 +825,12 @@ class IntIdIndex:
 
     def __init__(self, sorted_unique_ids: np.ndarray):
         self.ids = np.ascontiguousarray(sorted_unique_ids, dtype=np.int64)
-        self._keys, self._slots = _build_id_table(self.ids)
+        self._keys, self._slots = _build_id_table(_readonly(self.ids))
 
     def lookup(self, ids: np.ndarray) -> np.ndarray:
         """Dense int32 index of each id; -1 for ids not in the table."""
-        return _lookup_ids(self._keys, self._slots, np.ascontiguousarray(ids, dtype=np.int64))
+        ids = _readonly(np.ascontiguousarray(ids, dtype=np.int64))
+        out = np.empty(ids.shape[0], np.int32)
+        n_chunks = n_threads(ids.shape[0] // 65536 + 1) * 4
+        run_chunks(_lookup_ids, n_chunks, self._keys, self._slots, ids, out, n_chunks)
+        return out

@@ -3,6 +3,9 @@
 Edge ``u -> v`` means ``u`` pays attention to ``v``. Rank mass (PageRank, TrustRank) flows
 along the edge and credits ``v``, the account attended to; a post travels against it (a post
 of ``v`` reaches ``u``). Both are computed by pulling over the in-edge CSR of ``v``.
+
+Each kernel is a Python driver over ``nogil`` numba chunk functions run on threads by
+:func:`~influence.kernels.csr.run_chunks`.
 """
 
 from __future__ import annotations
@@ -10,50 +13,164 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .csr import as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, row_chunks, run_chunks
 
-@nb.njit(cache=True)
-def edge_balanced_chunks(indptr, n_chunks):
-    """int64[n_chunks + 1] row boundaries splitting rows so each chunk has about the same
-    ``edges + rows`` (the cost of a pull over the chunk). Depends only on ``indptr`` and
-    ``n_chunks``, never on the thread count, so per-chunk partial sums are reproducible."""
-    n = indptr.shape[0] - 1
-    bounds = np.empty(n_chunks + 1, np.int64)
-    total = indptr[n] + n
-    bounds[0] = 0
-    v = 0
-    for c in range(1, n_chunks):
-        target = (total * c) // n_chunks
-        while v < n and indptr[v] + v < target:
-            v += 1
-        bounds[c] = v
-    bounds[n_chunks] = n
-    return bounds
+__all__ = [
+    "edge_balanced_chunks",
+    "expected_exposures",
+    "expected_exposures_observed",
+    "weighted_pagerank",
+    "weighted_pagerank_pair",
+]
 
 
-@nb.njit(cache=True)
-def _pull_chunk(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
-                scaled_next, part, c, lo, hi):
-    """One power-iteration step over rows ``lo:hi``; chunk sums go to ``part[c]``."""
-    res = 0.0
-    tot = 0.0
-    dang = 0.0
-    for v in range(lo, hi):
-        acc = 0.0
-        for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
-            acc += scaled[sources[e]] * in_data[e]
-        x = damping * acc * scale + base * teleport[v]
-        res += abs(x - y[v] * scale)
-        tot += x
-        y[v] = x
-        scaled_next[v] = x * inv_out_strength[v]
-        if inv_out_strength[v] == 0.0:
-            dang += x
-    part[c, 0] = res
-    part[c, 1] = tot
-    part[c, 2] = dang
+# ---------------------------------------------------------------------------------------------
+# PageRank
+# ---------------------------------------------------------------------------------------------
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(nogil=True, cache=True)
+def _pagerank_start(teleport, inv_out_strength, y, scaled, column):
+    """Column ``column`` of ``y`` and ``scaled`` (``(n, walks)`` arrays) start from ``teleport``:
+    ``y = teleport``, ``scaled = y * inv_out_strength``. Returns the dangling mass (the part of
+    ``y`` on accounts without out-edges), summed in index order."""
+    dangling = 0.0
+    for u in range(teleport.shape[0]):
+        x = teleport[u]
+        y[u, column] = x
+        scaled[u, column] = x * inv_out_strength[u]
+        if inv_out_strength[u] == 0.0:
+            dangling += x
+    return dangling
+
+
+@nb.njit(nogil=True, cache=True)
+def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
+                 scaled_next, part, bounds, first, step):
+    """One power-iteration step over the rows of chunks ``first, first + step, ...``; chunk
+    ``c``'s sums (L1 change, total, dangling mass) go to ``part[c]``."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        res = 0.0
+        tot = 0.0
+        dang = 0.0
+        for v in range(bounds[c], bounds[c + 1]):
+            acc = 0.0
+            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+                acc += scaled[sources[e]] * in_data[e]
+            x = damping * acc * scale + base * teleport[v]
+            res += abs(x - y[v] * scale)
+            tot += x
+            y[v] = x
+            scaled_next[v] = x * inv_out_strength[v]
+            if inv_out_strength[v] == 0.0:
+                dang += x
+        part[c, 0] = res
+        part[c, 1] = tot
+        part[c, 2] = dang
+
+
+@nb.njit(nogil=True, cache=True)
+def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base0, scale0, base1,
+                      scale1, y, scaled, scaled_next, part, bounds, first, step):
+    """:func:`_pull_chunks` for two walks at once over the same edges (``(n, 2)`` arrays: one
+    gathered cache line serves both). Each walk's arithmetic is exactly that of
+    :func:`_pull_chunks`; ``part[c, 0:3]`` and ``part[c, 3:6]`` receive its sums."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        res0 = 0.0
+        tot0 = 0.0
+        dang0 = 0.0
+        res1 = 0.0
+        tot1 = 0.0
+        dang1 = 0.0
+        for v in range(bounds[c], bounds[c + 1]):
+            acc0 = 0.0
+            acc1 = 0.0
+            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+                u = sources[e]
+                w = in_data[e]
+                acc0 += scaled[u, 0] * w
+                acc1 += scaled[u, 1] * w
+            x0 = damping * acc0 * scale0 + base0 * teleport[v, 0]
+            x1 = damping * acc1 * scale1 + base1 * teleport[v, 1]
+            res0 += abs(x0 - y[v, 0] * scale0)
+            res1 += abs(x1 - y[v, 1] * scale1)
+            tot0 += x0
+            tot1 += x1
+            y[v, 0] = x0
+            y[v, 1] = x1
+            inv = inv_out_strength[v]
+            scaled_next[v, 0] = x0 * inv
+            scaled_next[v, 1] = x1 * inv
+            if inv == 0.0:
+                dang0 += x0
+                dang1 += x1
+        part[c, 0] = res0
+        part[c, 1] = tot0
+        part[c, 2] = dang0
+        part[c, 3] = res1
+        part[c, 4] = tot1
+        part[c, 5] = dang1
+
+
+def _chunk_sums(part, column):
+    """``(residual, total, dangling)`` of walk ``column // 3``: chunk sums added in chunk order."""
+    residual = total = dangling = 0.0
+    for row in part[:, column:column + 3].tolist():
+        residual += row[0]
+        total += row[1]
+        dangling += row[2]
+    return residual, total, dangling
+
+
+class _Walk:
+    """State of one power iteration: see :func:`weighted_pagerank`."""
+
+    def __init__(self, y, scaled, dangling):
+        self.y = y  # rank before normalisation (``rank = y / total``)
+        self.scaled = scaled  # ``y * inv_out_strength`` of the previous iteration
+        self.total = 1.0
+        self.dangling = dangling
+        self.residual = np.inf
+        self.n_iter = 0
+
+    def coefficients(self, damping):
+        scale = 1.0 / self.total
+        return damping * self.dangling * scale + (1.0 - damping), scale
+
+    def rank(self):
+        return self.y / self.total
+
+
+def _pagerank_setup(in_indptr, in_indices, inv_out_strength, teleports):
+    n = in_indptr.shape[0] - 1
+    n_chunks = max(1, min(256, n // 2048))
+    bounds = edge_balanced_chunks(in_indptr, n_chunks)
+    sources = in_indices.view(np.uint32)
+    k = len(teleports)
+    y = np.empty((n, k), np.float64)
+    scaled = np.empty((n, k), np.float64)
+    danglings = [_pagerank_start(t, inv_out_strength, y, scaled, j) for j, t in enumerate(teleports)]
+    return bounds, sources, y, scaled, danglings
+
+
+def _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, damping, tol, max_iter, bounds, walk):
+    """Continue ``walk`` (contiguous ``y``/``scaled``) until ``tol`` or ``max_iter`` iterations."""
+    n = teleport.shape[0]
+    n_chunks = bounds.shape[0] - 1
+    part = np.zeros((n_chunks, 3), np.float64)
+    scaled_next = np.empty(n, np.float64)
+    while walk.n_iter < max_iter:
+        base, scale = walk.coefficients(damping)
+        run_chunks(_pull_chunks, n_chunks, in_indptr, sources, in_data, inv_out_strength, teleport, damping, base,
+                   scale, walk.y, walk.scaled, scaled_next, part, bounds)
+        walk.residual, walk.total, walk.dangling = _chunk_sums(part, 0)
+        walk.scaled, scaled_next = scaled_next, walk.scaled
+        walk.n_iter += 1
+        if walk.residual < tol:
+            break
+    return walk
+
+
 def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport, damping, tol, max_iter):
     """Weighted PageRank by power iteration, pulling along in-edges.
 
@@ -86,54 +203,90 @@ def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport
     ``r'(v) = damping * sum_{u -> v} r(u) w(u, v) / W(u) + (damping * D + 1 - damping) t(v)``
     where ``W(u)`` is ``u``'s out-strength and ``D`` the rank held by dangling accounts.
 
-    Every O(n) step runs in parallel over a fixed number of edge-balanced row chunks
+    ``y`` is the rank vector before normalisation and ``total`` its sum, so the rank is
+    ``y / total``: normalising is folded into the next iteration's pull, one parallel pass per
+    iteration. Every O(n) step runs over a fixed number of edge-balanced row chunks
     (:func:`edge_balanced_chunks`); the sums (dangling mass, L1 change, total) are taken per
     chunk and the chunk sums added in chunk order, so the result is bitwise the same for any
     thread count. Column indices are read as unsigned 32-bit (no negative-index fix-ups).
     """
+    in_indptr = as_indptr(in_indptr)
+    in_indices = as_indices(in_indices)
+    in_data = float_array(in_data)
+    inv_out_strength = as_input(inv_out_strength, np.float64)
+    teleport = as_input(teleport, np.float64)
+    bounds, sources, y, scaled, (dangling,) = _pagerank_setup(in_indptr, in_indices, inv_out_strength, [teleport])
+    walk = _Walk(y[:, 0], scaled[:, 0], dangling)
+    _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, float(damping), tol, max_iter, bounds,
+                    walk)
+    return walk.rank(), walk.n_iter, walk.residual
+
+
+def weighted_pagerank_pair(in_indptr, in_indices, in_data, inv_out_strength, teleport_a, teleport_b, damping, tol,
+                           max_iter):
+    """Two :func:`weighted_pagerank` walks over the same layer, iterated together.
+
+    Both walks read each edge once per iteration (their vectors interleaved, so one gathered
+    cache line serves both); a walk that has converged stops, the other goes on alone. Each
+    result is bitwise what :func:`weighted_pagerank` returns for its teleport vector.
+
+    Returns ``((rank_a, n_iter_a, residual_a), (rank_b, n_iter_b, residual_b))``.
+    """
+    in_indptr = as_indptr(in_indptr)
+    in_indices = as_indices(in_indices)
+    inv_out_strength = as_input(inv_out_strength, np.float64)
+    in_data = float_array(in_data)
+    teleports = [as_input(t, np.float64) for t in (teleport_a, teleport_b)]
+    damping = float(damping)
     n = in_indptr.shape[0] - 1
-    n_chunks = max(1, min(256, n // 2048))
-    bounds = edge_balanced_chunks(in_indptr, n_chunks)
-    sources = in_indices.view(np.uint32)
-    # ``y`` is the rank vector before normalisation and ``total`` its sum, so the rank is
-    # ``y / total``; ``scaled`` holds ``y * inv_out_strength`` of the previous iteration and
-    # ``scaled_next`` receives this iteration's (others still read ``scaled`` meanwhile). One
-    # parallel region per iteration: normalising is folded into the next iteration's pull.
-    y = teleport.copy()
-    scaled = y * inv_out_strength
-    scaled_next = np.empty(n, np.float64)
-    part = np.zeros((n_chunks, 3), np.float64)
-    dangling = 0.0
-    for u in range(n):
-        if inv_out_strength[u] == 0.0:
-            dangling += y[u]
-    total = 1.0
-    residual = np.inf
-    n_iter = 0
-    for it in range(max_iter):
-        scale = 1.0 / total
-        base = damping * dangling * scale + (1.0 - damping)
-        for c in nb.prange(n_chunks):
-            _pull_chunk(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
-                        scaled_next, part, c, bounds[c], bounds[c + 1])
-        residual = 0.0
-        total = 0.0
-        dangling = 0.0
-        for c in range(n_chunks):
-            residual += part[c, 0]
-            total += part[c, 1]
-            dangling += part[c, 2]
+    bounds, sources, y, scaled, danglings = _pagerank_setup(in_indptr, in_indices, inv_out_strength, teleports)
+    walks = [_Walk(y[:, j], scaled[:, j], danglings[j]) for j in range(2)]
+    teleport = as_input(np.column_stack(teleports), np.float64)
+    n_chunks = bounds.shape[0] - 1
+    part = np.zeros((n_chunks, 6), np.float64)
+    scaled_next = np.empty((n, 2), np.float64)
+    a, b = walks
+    while a.n_iter < max_iter and not (a.residual < tol) and not (b.residual < tol):
+        base0, scale0 = a.coefficients(damping)
+        base1, scale1 = b.coefficients(damping)
+        run_chunks(_pull_pair_chunks, n_chunks, in_indptr, sources, in_data, inv_out_strength, teleport, damping,
+                   base0, scale0, base1, scale1, y, scaled, scaled_next, part, bounds)
         scaled, scaled_next = scaled_next, scaled
-        n_iter = it + 1
-        if residual < tol:
-            break
-    rank = np.empty(n, np.float64)
-    for v in range(n):
-        rank[v] = y[v] / total
-    return rank, n_iter, residual
+        for j, walk in enumerate(walks):
+            walk.residual, walk.total, walk.dangling = _chunk_sums(part, 3 * j)
+            walk.y, walk.scaled = y[:, j], scaled[:, j]
+            walk.n_iter += 1
+    for j, walk in enumerate(walks):
+        if walk.n_iter < max_iter and not (walk.residual < tol):  # the other one has converged
+            walk.y = walk.y.copy()
+            walk.scaled = walk.scaled.copy()
+            _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleports[j], damping, tol, max_iter,
+                            bounds, walk)
+    return tuple((walk.rank(), walk.n_iter, walk.residual) for walk in walks)
 
 
-@nb.njit(parallel=True, cache=True)
+# ---------------------------------------------------------------------------------------------
+# Expected exposures
+# ---------------------------------------------------------------------------------------------
+
+
+@nb.njit(nogil=True, cache=True)
+def _exposure_hop(in_indptr, sources, pass_on, prev, cur, bounds, first, step):
+    """One hop of :func:`expected_exposures` over the rows of the chunks."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        for v in range(bounds[c], bounds[c + 1]):
+            acc = 0.0
+            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+                u = sources[e]
+                acc += 1.0 + pass_on[u] * prev[u]
+            cur[v] = acc
+
+
+def _in_degree_float(in_indptr):
+    """float64 in-degrees (exactly ``1.0`` summed once per edge below 2**53)."""
+    return np.diff(in_indptr).astype(np.float64)
+
+
 def expected_exposures(in_indptr, in_indices, pass_on, depth):
     """Expected number of exposures of a post within ``depth`` hops of resharing.
 
@@ -149,56 +302,33 @@ def expected_exposures(in_indptr, in_indices, pass_on, depth):
     different paths reach different people; overlapping paths are counted once per path, so
     it is an upper bound of the distinct spread (exact on trees).
     """
+    in_indptr = as_indptr(in_indptr)
+    sources = as_indices(in_indices).view(np.uint32)
+    pass_on = as_input(pass_on, np.float64)
     n = in_indptr.shape[0] - 1
     prev = np.zeros(n, np.float64)
-    cur = np.zeros(n, np.float64)
+    cur = np.empty(n, np.float64)
+    bounds = row_chunks(in_indptr)
     for _ in range(depth):
-        for v in nb.prange(n):
-            acc = 0.0
-            for e in range(in_indptr[v], in_indptr[v + 1]):
-                u = in_indices[e]
-                acc += 1.0 + pass_on[u] * prev[u]
-            cur[v] = acc
+        run_chunks(_exposure_hop, bounds.shape[0] - 1, in_indptr, sources, pass_on, prev, cur, bounds)
         prev, cur = cur, prev
     return prev
 
 
-@nb.njit(parallel=True, cache=True)
-def expected_exposures_observed(in_indptr, in_indices, reshare_indptr, reshare_indices, reshare_data,
-                                pass_on, prior_strength, depth):
-    """:func:`expected_exposures` with pass-on probabilities per edge, from observed reshares.
+@nb.njit(nogil=True, cache=True)
+def _source_probability(pass_on, prior_strength, out, bounds, first, step):
+    """``out[u] = 1 - exp(-(0 + k pass_on[u]) / (1 + k))`` over the chunks' accounts."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        for u in range(bounds[c], bounds[c + 1]):
+            out[u] = 1.0 - np.exp(-(0.0 + prior_strength * pass_on[u]) / (1.0 + prior_strength))
 
-    For the edge ``u -> v`` (``u`` attends to ``v``), ``u`` passes on a post of ``v`` with
-    probability ``1 - exp(-(r_uv + k * pass_on[u]) / (1 + k))``, where ``r_uv`` is how many times
-    ``u`` reshared ``v`` (the reshare CSR's in-row of ``v``, sorted like ``in_indices``) and
-    ``k = prior_strength``: an account's general propensity is the prior, each observed reshare
-    of this very account is evidence on top of it. With no reshare the probability is close to
-    ``k / (1 + k) * pass_on[u]``.
 
-    Returns float64[n], ``s_depth`` of the recursion ``s_k(v) = sum_{u -> v} (1 + p_uv s_{k-1}(u))``.
-    """
-    n = in_indptr.shape[0] - 1
-    sources = in_indices.view(np.uint32)
-    prev = np.zeros(n, np.float64)
-    cur = np.zeros(n, np.float64)
-    if depth <= 0:
-        return prev
-    # Hop 1 needs no probability (s_0 = 0): s_1(v) is the in-degree.
-    for v in nb.prange(n):
-        acc = 0.0
-        for e in range(in_indptr[v], in_indptr[v + 1]):
-            acc += 1.0
-        prev[v] = acc
-    if depth == 1:
-        return prev
-    # An edge without an observed reshare has the probability of its source alone: computed
-    # once per account (the same expression with ``observed = 0.0``, so bitwise the same), and
-    # only the few edges with reshares evaluate ``exp``. Nothing is stored per edge.
-    source_p = np.empty(n, np.float64)
-    for u in nb.prange(n):
-        source_p[u] = 1.0 - np.exp(-(0.0 + prior_strength * pass_on[u]) / (1.0 + prior_strength))
-    for _ in range(depth - 1):
-        for v in nb.prange(n):
+@nb.njit(nogil=True, cache=True)
+def _observed_hop(in_indptr, sources, reshare_indptr, reshare_indices, reshare_data, pass_on, prior_strength,
+                  source_p, prev, cur, bounds, first, step):
+    """One hop (beyond the first) of :func:`expected_exposures_observed` over the chunks' rows."""
+    for c in range(first, bounds.shape[0] - 1, step):
+        for v in range(bounds[c], bounds[c + 1]):
             j, j_end = reshare_indptr[v], reshare_indptr[v + 1]
             acc = 0.0
             for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
@@ -211,5 +341,48 @@ def expected_exposures_observed(in_indptr, in_indices, reshare_indptr, reshare_i
                         p = 1.0 - np.exp(-(reshare_data[j] + prior_strength * pass_on[u]) / (1.0 + prior_strength))
                 acc += 1.0 + p * prev[u]
             cur[v] = acc
+
+
+def expected_exposures_observed(in_indptr, in_indices, reshare_indptr, reshare_indices, reshare_data,
+                                pass_on, prior_strength, depth):
+    """:func:`expected_exposures` with pass-on probabilities per edge, from observed reshares.
+
+    For the edge ``u -> v`` (``u`` attends to ``v``), ``u`` passes on a post of ``v`` with
+    probability ``1 - exp(-(r_uv + k * pass_on[u]) / (1 + k))``, where ``r_uv`` is how many times
+    ``u`` reshared ``v`` (the reshare CSR's in-row of ``v``, sorted like ``in_indices``) and
+    ``k = prior_strength``: an account's general propensity is the prior, each observed reshare
+    of this very account is evidence on top of it. With no reshare the probability is close to
+    ``k / (1 + k) * pass_on[u]``.
+
+    Returns float64[n], ``s_depth`` of the recursion ``s_k(v) = sum_{u -> v} (1 + p_uv s_{k-1}(u))``.
+
+    Notes
+    -----
+    Hop 1 is the in-degree (``s_0 = 0``). An edge without an observed reshare has the
+    probability of its source alone, computed once per account (the same expression with
+    ``r_uv = 0``, so bitwise the same); only the edges with reshares evaluate ``exp``. Nothing
+    is stored per edge.
+    """
+    in_indptr = as_indptr(in_indptr)
+    sources = as_indices(in_indices).view(np.uint32)
+    reshare_indptr = as_indptr(reshare_indptr)
+    reshare_indices = as_indices(reshare_indices)
+    reshare_data = float_array(reshare_data)
+    pass_on = as_input(pass_on, np.float64)
+    prior_strength = float(prior_strength)
+    n = in_indptr.shape[0] - 1
+    if depth <= 0:
+        return np.zeros(n, np.float64)
+    prev = _in_degree_float(in_indptr)
+    if depth == 1:
+        return prev
+    bounds = row_chunks(in_indptr)
+    n_chunks = bounds.shape[0] - 1
+    source_p = np.empty(n, np.float64)
+    run_chunks(_source_probability, n_chunks, pass_on, prior_strength, source_p, bounds)
+    cur = np.empty(n, np.float64)
+    for _ in range(depth - 1):
+        run_chunks(_observed_hop, n_chunks, in_indptr, sources, reshare_indptr, reshare_indices, reshare_data, pass_on,
+                   prior_strength, source_p, prev, cur, bounds)
         prev, cur = cur, prev
     return prev

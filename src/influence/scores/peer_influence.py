@@ -27,7 +27,7 @@ import numpy as np
 
 from ..config import ScoringConfig
 from ..graph import Graph, Layer
-from ..kernels.propagation import weighted_pagerank
+from ..kernels.propagation import weighted_pagerank, weighted_pagerank_pair
 from .common import percentile_rank
 
 
@@ -49,19 +49,46 @@ def pagerank(layer: Layer, config: ScoringConfig, teleport: np.ndarray | None = 
     n = layer.in_indptr.shape[0] - 1
     if teleport is None:
         teleport = np.full(n, 1.0 / n)
-    out_strength = layer.out_strength
-    inv_out = np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
     rank, n_iter, residual = weighted_pagerank(
-        layer.in_indptr, layer.in_indices, layer.in_data, inv_out, teleport,
+        layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport,
         config.damping, config.tol, config.max_iter,
     )
+    _warn_unconverged(n_iter, residual, config)
+    return rank, n_iter, residual
+
+
+def pagerank_pair(layer: Layer, config: ScoringConfig, teleport_a: np.ndarray, teleport_b: np.ndarray | None = None):
+    """:func:`pagerank` of ``layer`` for two teleport vectors (``None``: uniform), both walks
+    iterated together over the edges; each result is bitwise what :func:`pagerank` returns.
+
+    Returns ``((rank_a, n_iter_a, residual_a), (rank_b, n_iter_b, residual_b))``.
+    """
+    n = layer.in_indptr.shape[0] - 1
+    if teleport_b is None:
+        teleport_b = np.full(n, 1.0 / n)
+    results = weighted_pagerank_pair(
+        layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport_a, teleport_b,
+        config.damping, config.tol, config.max_iter,
+    )
+    for _, n_iter, residual in results:
+        _warn_unconverged(n_iter, residual, config)
+    return results
+
+
+def inverse_out_strength(layer: Layer) -> np.ndarray:
+    """float64[n]: ``1 / out-strength``, 0 for accounts without out-edges."""
+    n = layer.in_indptr.shape[0] - 1
+    out_strength = layer.out_strength
+    return np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
+
+
+def _warn_unconverged(n_iter, residual, config):
     if residual >= config.tol:
         warnings.warn(
             f"PageRank did not converge: L1 change {residual:.2e} after {n_iter} iterations "
             f"(tol {config.tol:g}); raise max_iter or tol",
-            stacklevel=2,
+            stacklevel=3,
         )
-    return rank, n_iter, residual
 
 
 def share_below_in_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..config import ScoringConfig
 from ..graph import Graph
-from .peer_influence import pagerank
+from .peer_influence import pagerank_pair
 
 #: Share of accounts taken as genuine seeds (besides verified ones).
 SEED_SHARE = 0.01
@@ -79,7 +79,8 @@ def compute_trust(graph: Graph, genuineness: np.ndarray, audience_authenticity: 
     teleport = seeds / seeds.sum()
     # A ratio of two walks needs no 1e-9 precision: 1e-6 in L1 halves the iterations.
     walk = config.replace(tol=max(config.tol, TRUST_TOL))
-    seeded, _, _ = pagerank(layer, walk, teleport=teleport)
-    uniform, _, _ = pagerank(layer, walk)
+    # The seeded and the uniform walk share the layer: iterated together, one pass over the
+    # edges serves both (each result is what a walk of its own gives, bitwise).
+    (seeded, _, _), (uniform, _, _) = pagerank_pair(layer, walk, teleport)
     ratio = seeded / uniform
     return TrustResult(ratio / (1.0 + ratio), seeded, seeds)
