@@ -331,20 +331,72 @@ def engine_profile(path: Path) -> dict:
 
 
 def graph_bytes(graph) -> int:
+    """Bytes of the graph's arrays that exist (out-CSRs are built on first use; views of one
+    buffer counted once)."""
     seen = {}
     for layer in graph.layers.values():
-        for field in ("in_indptr", "in_indices", "in_data", "out_indptr", "out_indices", "out_data"):
+        fields = ["in_indptr", "in_indices", "in_data"]
+        if getattr(layer, "has_out_csr", True):
+            fields += ["out_indptr", "out_indices", "out_data"]
+        for field in fields:
             array = getattr(layer, field)
             base = array if array.base is None else array.base
             seen[id(base)] = base.nbytes if isinstance(base, np.ndarray) else array.nbytes
     return sum(seen.values())
 
 
+_COMPILE_PROBE = r"""
+import json, sys, time, warnings
+from numba.core import event
+records = {}
+class Listener(event.Listener):
+    def __init__(self):
+        self.stack = []
+    def on_start(self, ev):
+        self.stack.append(time.perf_counter())
+    def on_end(self, ev):
+        started = self.stack.pop()
+        if not self.stack:  # top-level compiles only: callees are inside their caller's time
+            name = ev.data["dispatcher"].py_func.__module__.rsplit(".", 1)[-1] + "." + ev.data["dispatcher"].py_func.__name__
+            records[name] = records.get(name, 0.0) + time.perf_counter() - started
+event.register("numba:compile", Listener())
+import influence
+started = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for path in sys.argv[1:]:
+        influence.score(influence.load(path))
+print(json.dumps({"wall": time.perf_counter() - started, "compiles": records}))
+"""
+
+
+def compile_profile(workdir: Path) -> dict:
+    """Compile time of every kernel on a small world (empty numba cache), and the compiles a
+    second process still needs with that cache (0 when every kernel is cached and reused)."""
+    small = world(workdir, 2000 * ROWS_PER_NODE, 1)
+    no_topic = workdir / "world-2000-s1-no-nodes"
+    if not (no_topic / "edges.parquet").exists():
+        no_topic.mkdir(parents=True, exist_ok=True)
+        shutil.copy(small / "edges.parquet", no_topic / "edges.parquet")  # no node table: communities detected
+    cache = tempfile.mkdtemp(prefix="influence-numba-compile-")
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+    runs = []
+    try:
+        for _ in range(2):
+            proc = subprocess.run([sys.executable, "-c", _COMPILE_PROBE, str(small), str(no_topic)], env=env,
+                                  capture_output=True, text=True, check=True)
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        n_files = sum(1 for _ in Path(cache).rglob("*.nbc"))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {"first": runs[0], "second": runs[1], "cache_files": n_files}
+
+
 def kernel_runs(path: Path, repeat: int) -> list:
     """ns/edge/iteration of the propagation kernels, each next to the gather bound at its ``n``."""
     from influence.graph import build_graph
     from influence.io import read_input
-    from influence.kernels.propagation import expected_exposures_observed, weighted_pagerank
+    from influence.kernels.propagation import expected_exposures_observed, weighted_pagerank, weighted_pagerank_pair
 
     graph = build_graph(read_input(path))
     n = graph.n_nodes
@@ -371,7 +423,26 @@ def kernel_runs(path: Path, repeat: int) -> list:
                 rows.append({"kernel": f"weighted_pagerank ({layer_name}, {n_iter} iterations)", "threads": t,
                              "edges": layer.n_edges, "ns": statistics.median(per_edge),
                              "bound": statistics.median(bound)})
-        attention, reshare = graph.attention, graph.reshare
+        # the trust walks: seeded and uniform PageRank of the attention layer, iterated together
+        attention = graph.attention
+        out_strength = attention.out_strength
+        inv_out = np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
+        seeds = np.zeros(n)
+        seeds[np.argsort(-attention.in_degree, kind="stable")[: max(1, n // 100)]] = 1.0
+        args = (attention.in_indptr, attention.in_indices, attention.in_data, inv_out, seeds / seeds.sum(),
+                np.full(n, 1.0 / n), config.damping, 1e-6, config.max_iter)
+        weighted_pagerank_pair(*args)
+        for t in threads:
+            numba.set_num_threads(t)
+            per_edge, bound = [], []
+            for _ in range(repeat):
+                bound.append(machine_bounds.random_gather(n, t, repeat=1))
+                seconds, (a, b) = timed(lambda: weighted_pagerank_pair(*args))
+                per_edge.append(seconds / max(a[1], b[1]) / attention.n_edges * 1e9)
+            rows.append({"kernel": f"weighted_pagerank_pair (attention, {a[1]} + {b[1]} iterations, two walks)",
+                         "threads": t, "edges": attention.n_edges, "ns": statistics.median(per_edge),
+                         "bound": statistics.median(bound)})
+        reshare = graph.reshare
         p = np.full(n, 0.05)
         args = (attention.in_indptr, attention.in_indices, reshare.in_indptr, reshare.in_indices,
                 reshare.in_data, p, config.prior_strength, config.cascade_depth)
@@ -461,7 +532,7 @@ def run_size(edges: float, args) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def markdown(info: dict, bounds: dict, results: list, args) -> str:
+def markdown(info: dict, bounds: dict, results: list, args, compile_info: dict | None = None) -> str:
     out = ["# Performance at scale", ""]
     out.append(f"Generated by `python benchmarks/scale.py --edges {' '.join(f'{e:g}' for e in args.edges)} "
                f"--repeat {args.repeat}` on {time.strftime('%Y-%m-%d')}.")
@@ -527,6 +598,24 @@ def markdown(info: dict, bounds: dict, results: list, args) -> str:
             out.append(f"| {row['kernel']} | {row['threads']} | {row['edges']:,} | {row['ns']:.2f} | "
                        f"{row['bound']:.2f} | {row['ns'] / row['bound']:.2f} |")
         out.append("")
+    if compile_info:
+        first, second = compile_info["first"], compile_info["second"]
+        total = sum(first["compiles"].values())
+        out.append("## First run: compile time per kernel")
+        out.append("")
+        out.append(f"Every kernel the engine uses, compiled in one process with an empty `NUMBA_CACHE_DIR` on a "
+                   f"2,000-account world, with and without a node table (the latter detects communities): "
+                   f"{total:.1f} s of compilation in a {first['wall']:.1f} s run; "
+                   f"{compile_info['cache_files']} cache files written. A second process with that cache "
+                   f"compiled {len(second['compiles'])} kernel(s) and took {second['wall']:.1f} s "
+                   "(numba's own start-up included).")
+        out.append("")
+        out.append("| kernel (with its callees) | compile s |")
+        out.append("|---|---:|")
+        for name, seconds in sorted(first["compiles"].items(), key=lambda kv: -kv[1]):
+            if seconds >= 0.05:
+                out.append(f"| `{name}` | {seconds:.2f} |")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -551,8 +640,13 @@ def main(argv=None):
           file=sys.stderr)
     bounds = machine_bounds.measure(args.bound_sizes, repeat=3)
     print(machine_bounds.to_markdown(bounds), file=sys.stderr)
+    compile_info = None
+    if not args.skip_cold:
+        compile_info = compile_profile(Path(args.workdir))
+        print(f"  compile: {sum(compile_info['first']['compiles'].values()):.1f} s; second process compiled "
+              f"{len(compile_info['second']['compiles'])} kernel(s)", file=sys.stderr)
     results = [run_size(e, args) for e in args.edges]
-    text = markdown(info, bounds, results, args)
+    text = markdown(info, bounds, results, args, compile_info)
     print(text)
     if args.out:
         Path(args.out).write_text(text)

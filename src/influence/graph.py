@@ -213,7 +213,7 @@ def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
         lo = min(int(p.min()) for p in parts if p.len())
         hi = max(int(p.max()) for p in parts if p.len())
         if hi - lo < src.len() // 4 + (1 << 20):  # ids in a narrow range: a direct table
-            unique, (src_idx, dst_idx) = ids_in_range([p.to_numpy() for p in parts], lo, hi, n_mapped=2)
+            unique, (src_idx, dst_idx) = ids_in_range([_chunks(p) for p in parts], lo, hi, n_mapped=2)
             _check_id_count(unique.shape[0])
             return pl.Series(src.name, unique, dtype=pl.Int64), src_idx, dst_idx
     unique = pl.concat(parts).unique().sort()
@@ -227,6 +227,11 @@ def _dense_ids(src: pl.Series, dst: pl.Series, node_ids: pl.Series | None):
         src_idx = index.lookup(src.to_numpy())
         dst_idx = index.lookup(dst.to_numpy())
     return unique, src_idx, dst_idx
+
+
+def _chunks(series: pl.Series) -> list:
+    """The numpy arrays of a column's chunks (no copy; a copy only where a chunk has nulls)."""
+    return [chunk.to_numpy() for chunk in series.get_chunks()]
 
 
 def _check_id_count(n_ids: int) -> None:
@@ -280,16 +285,16 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         else:
             member_of[code] = _IN_NEGATIVE
     kind_weight = np.array([weight_of[k] for k in kinds], np.float64)
-    count = edges["weight"].to_numpy()
-    physical = kind.to_physical().to_numpy()
 
     # Self-loops are dropped; so are rows of weight 0, which record no interaction: they must
     # not add an audience member. Dropped rows get code 255.
     if len(kinds) < 255:
-        code, per_kind, n_self_loops, n_zero = prepare_rows(physical, table, src_idx, dst_idx, count)
+        code, count, per_kind, n_self_loops, n_zero = prepare_rows(
+            _chunks(kind.to_physical()), table, src_idx, dst_idx, _chunks(edges["weight"]))
         keep = None
     else:
-        kind_code = table[physical]
+        count = edges["weight"].to_numpy()
+        kind_code = table[kind.to_physical().to_numpy()]
         per_kind = np.bincount(kind_code, minlength=len(kinds))
         keep = src_idx != dst_idx
         n_self_loops = int(keep.size - np.count_nonzero(keep))
@@ -297,7 +302,6 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         n_zero = int(np.count_nonzero(zero))
         keep &= ~zero
         del zero
-    del physical
     if n_self_loops:
         warnings.warn(f"{raw.source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
     if n_self_loops == edges.height:

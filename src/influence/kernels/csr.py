@@ -636,42 +636,69 @@ def _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struc
 
 
 @nb.njit(nogil=True, cache=True)
-def _prepare_rows(physical, table, src_idx, dst_idx, count, code, per_kind, dropped, n_chunks, first, step):
-    m = physical.shape[0]
-    for c in range(first, n_chunks, step):
-        for e in range(m * c // n_chunks, m * (c + 1) // n_chunks):
-            kind = table[physical[e]]
-            per_kind[c, kind] += 1
-            if src_idx[e] == dst_idx[e]:
-                dropped[c, 0] += 1
-                code[e] = 255
-            elif count[e] == 0.0:
-                dropped[c, 1] += 1
-                code[e] = 255
-            else:
-                code[e] = kind
+def _prepare_rows(physical, table, src_idx, dst_idx, count, code, count_out, per_kind, dropped):
+    for e in range(physical.shape[0]):
+        kind = table[physical[e]]
+        per_kind[kind] += 1
+        w = count[e]
+        count_out[e] = w
+        if src_idx[e] == dst_idx[e]:
+            dropped[0] += 1
+            code[e] = 255
+        elif w == 0.0:
+            dropped[1] += 1
+            code[e] = 255
+        else:
+            code[e] = kind
 
 
 def prepare_rows(physical, table, src_idx, dst_idx, count):
-    """Kind codes of the edge rows for :func:`build_layers`, in one pass.
+    """Kind codes and weights of the edge rows for :func:`build_layers`, in one pass.
 
     ``table[physical[e]]`` is row ``e``'s kind (fewer than 255 kinds); self-loops
-    (``src_idx == dst_idx``) and rows of weight 0 get code 255 (dropped).
+    (``src_idx == dst_idx``) and rows of weight 0 get code 255 (dropped). ``physical`` and
+    ``count`` are arrays or lists of arrays (a column's chunks, in order).
 
-    Returns ``(code uint8[m], rows per kind int64, n_self_loops, n_zero)`` (``n_zero`` counts
-    the rows of weight 0 that are not self-loops; ``rows per kind`` counts every row).
+    Returns ``(code uint8[m], count float64[m], rows per kind int64, n_self_loops, n_zero)``
+    (``count`` contiguous; ``n_zero`` counts the rows of weight 0 that are not self-loops;
+    ``rows per kind`` counts every row).
     """
-    physical = as_input(physical, np.uint32)
+    physical = [as_input(p, np.uint32) for p in _pieces(physical)]
+    counts = [as_input(c, np.float64) for c in _pieces(count)]
     table = as_input(table, np.uint8)
-    m = physical.shape[0]
-    n_chunks = n_threads(m // 65536 + 1)
+    src_idx, dst_idx = as_input(src_idx, np.int32), as_input(dst_idx, np.int32)
+    m = src_idx.shape[0]
     code = np.empty(m, np.uint8)
-    per_kind = np.zeros((n_chunks, table.max(initial=0) + 1), np.int64)
-    dropped = np.zeros((n_chunks, 2), np.int64)
-    run_chunks(_prepare_rows, n_chunks, physical, table, as_input(src_idx, np.int32), as_input(dst_idx, np.int32),
-               as_input(count, np.float64), code, per_kind, dropped, n_chunks)
+    count_out = np.empty(m, np.float64)
+    # the pieces of the two columns need not line up: cut both at every boundary of either
+    bounds = np.unique(np.concatenate([np.cumsum([0] + [p.shape[0] for p in physical]),
+                                       np.cumsum([0] + [c.shape[0] for c in counts]),
+                                       np.arange(0, m, 1 << 20), [m]]))
+    phys_at = _piece_locator(physical)
+    count_at = _piece_locator(counts)
+    n_pieces = bounds.shape[0] - 1
+    per_kind = np.zeros((n_pieces, int(table.max(initial=0)) + 1), np.int64)
+    dropped = np.zeros((n_pieces, 2), np.int64)
+
+    def one(i):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        _prepare_rows(phys_at(lo, hi), table, src_idx[lo:hi], dst_idx[lo:hi], count_at(lo, hi), code[lo:hi],
+                      count_out[lo:hi], per_kind[i], dropped[i])
+
+    _run_pieces(one, n_pieces)
     totals = dropped.sum(axis=0)
-    return code, per_kind.sum(axis=0), int(totals[0]), int(totals[1])
+    return code, _readonly(count_out), per_kind.sum(axis=0), int(totals[0]), int(totals[1])
+
+
+def _piece_locator(pieces):
+    """``at(lo, hi)``: the rows ``lo:hi`` of the concatenation of ``pieces`` (inside one piece)."""
+    starts = np.cumsum([0] + [p.shape[0] for p in pieces])
+
+    def at(lo, hi):
+        k = int(np.searchsorted(starts, lo, side="right")) - 1
+        return pieces[k][lo - starts[k]:hi - starts[k]]
+
+    return at
 
 
 def _row_bounds(indptr, n_chunks):
@@ -782,26 +809,41 @@ def _mark_ids(ids, lo, present):
 
 
 @nb.njit(nogil=True, cache=True)
-def _rank_ids(ids, lo, rank, out, n_chunks, first, step):
-    m = ids.shape[0]
-    for c in range(first, n_chunks, step):
-        for j in range(m * c // n_chunks, m * (c + 1) // n_chunks):
-            out[j] = rank[ids[j] - lo]
+def _rank_ids(ids, lo, rank, out):
+    for j in range(ids.shape[0]):
+        out[j] = rank[ids[j] - lo]
+
+
+def _pieces(part) -> list:
+    """A list of contiguous arrays from an array or a list of arrays (the chunks of a column)."""
+    return list(part) if isinstance(part, (list, tuple)) else [part]
+
+
+def _run_pieces(fn, n_pieces: int) -> None:
+    """``fn(i)`` for every piece ``i``, the pieces spread over the threads."""
+    def work(first, step):
+        for i in range(first, n_pieces, step):
+            fn(i)
+
+    run_chunks(work, n_pieces)
 
 
 def ids_in_range(parts, lo: int, hi: int, n_mapped: int):
-    """Sorted distinct values of the int64 arrays ``parts``, all in ``[lo, hi]``, and the int32
-    position of every value of the first ``n_mapped`` arrays among them.
+    """Sorted distinct values of the int64 ``parts``, all in ``[lo, hi]``, and the int32 position
+    of every value of the first ``n_mapped`` parts among them.
 
-    A direct table of ``hi - lo + 1`` entries (1 byte, then 4): for ids in a range not much
-    wider than their number, one marking pass and one gather instead of a hash table.
+    Each part is an array or a list of arrays (the chunks of a column, read where they are: no
+    concatenated copy). A direct table of ``hi - lo + 1`` entries (1 byte, then 4): for ids in a
+    range not much wider than their number, one marking pass and one gather instead of a hash
+    table.
     """
     span = hi - lo + 1
     present = np.zeros(span, np.uint8)
     lo64 = np.int64(lo)
-    parts = [as_input(p, np.int64) for p in parts]
+    parts = [[as_input(p, np.int64) for p in _pieces(part)] for part in parts]
     for part in parts:
-        _mark_ids(part, lo64, present)
+        for piece in part:
+            _mark_ids(piece, lo64, present)
     rank = np.cumsum(present, dtype=np.int32)
     rank -= 1
     unique = np.flatnonzero(present).astype(np.int64)
@@ -810,11 +852,24 @@ def ids_in_range(parts, lo: int, hi: int, n_mapped: int):
     rank = _readonly(rank)
     mapped = []
     for part in parts[:n_mapped]:
-        out = np.empty(part.shape[0], np.int32)
-        n_chunks = n_threads(part.shape[0] // 65536 + 1) * 4
-        run_chunks(_rank_ids, n_chunks, part, lo64, rank, out, n_chunks)
+        offsets = np.zeros(len(part) + 1, np.int64)
+        np.cumsum([p.shape[0] for p in part], out=offsets[1:])
+        out = np.empty(int(offsets[-1]), np.int32)
+        pieces = _split_pieces(part, offsets)
+        _run_pieces(lambda i: _rank_ids(pieces[i][0], lo64, rank, out[pieces[i][1]:pieces[i][2]]), len(pieces))
         mapped.append(out)
     return unique, mapped
+
+
+def _split_pieces(part, offsets, size: int = 1 << 20):
+    """``(array, start, stop)`` of every piece of ``part`` (placed at ``offsets``), long pieces
+    cut to about ``size`` entries so that the threads share the work."""
+    pieces = []
+    for array, start in zip(part, offsets[:-1].tolist()):
+        for lo in range(0, max(array.shape[0], 1), size):
+            hi = min(array.shape[0], lo + size)
+            pieces.append((array[lo:hi], start + lo, start + hi))
+    return pieces
 
 
 class IntIdIndex:
