@@ -16,17 +16,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .hashing import mix64 as _mix
 from .csr import as_indices, as_indptr, as_input, n_threads, run_chunks
 
 _SCALE = 1.0 / 18446744073709551616.0  # 2**-64
-
-
-@nb.njit(inline="always")
-def _mix(x):
-    z = x + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
 
 
 @nb.njit(nogil=True, cache=True)
