@@ -357,7 +357,8 @@ class Listener(event.Listener):
     def on_end(self, ev):
         started = self.stack.pop()
         if not self.stack:  # top-level compiles only: callees are inside their caller's time
-            name = ev.data["dispatcher"].py_func.__module__.rsplit(".", 1)[-1] + "." + ev.data["dispatcher"].py_func.__name__
+            fn = ev.data["dispatcher"].py_func
+            name = fn.__module__.rsplit(".", 1)[-1] + "." + fn.__name__
             records[name] = records.get(name, 0.0) + time.perf_counter() - started
 event.register("numba:compile", Listener())
 import influence
