@@ -1,5 +1,7 @@
 """The bundled sample: regenerable by its documented command, and ranked as the README shows."""
 
+import re
+import shlex
 from pathlib import Path
 
 import polars as pl
@@ -43,3 +45,36 @@ def test_sample_shortlists_recover_planted_roles():
     assert (micro["role"] == "micro").mean() >= 0.6
     fakes = scores.filter(pl.col("role") == "fake")
     assert (fakes["segment"] == "suspicious").mean() >= 0.9
+
+
+README = SAMPLE.parents[1] / "README.md"
+_EXAMPLE = re.compile(r"<!-- example:start -->\n```text\n(.*?)```\n<!-- example:end -->", re.S)
+_TIMINGS = re.compile(r"\d+\.\d+ s \([^)]*\)$")
+
+
+def _run_readme_example(command: str) -> tuple[str, str]:
+    """stdout and stderr of the README's example command, run in-process on the bundled sample."""
+    args = shlex.split(command.removeprefix("$ "))
+    assert args[:2] == ["influence", "rank"] and args[2] == "datasets/sample", command
+    result = CliRunner().invoke(main, ["rank", str(SAMPLE), *args[3:]])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout, result.stderr
+
+
+def test_readme_example_is_what_the_command_prints():
+    """The README's example output is the real output (timings aside): regenerate it with
+    ``python tests/test_sample.py`` whenever the model or the table changes."""
+    block = _EXAMPLE.search(README.read_text()).group(1)
+    command, shown = block.split("\n", 1)
+    stdout, stderr = _run_readme_example(command)
+    assert shown.startswith(stdout), "README example differs from the output: run python tests/test_sample.py"
+    shown_stderr = shown[len(stdout):]
+    assert _TIMINGS.sub("", shown_stderr.strip()) == _TIMINGS.sub("", stderr.strip())
+
+
+if __name__ == "__main__":  # rewrite the README's example block with the current output
+    text = README.read_text()
+    command = _EXAMPLE.search(text).group(1).split("\n", 1)[0]
+    stdout, stderr = _run_readme_example(command)
+    block = f"<!-- example:start -->\n```text\n{command}\n{stdout}{stderr}```\n<!-- example:end -->"
+    README.write_text(text[: _EXAMPLE.search(text).start()] + block + text[_EXAMPLE.search(text).end():])
