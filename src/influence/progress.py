@@ -1,0 +1,123 @@
+"""A small progress display for long runs: the phase a run is in and a bar, on a terminal.
+
+Nothing is drawn unless the stream is a terminal (``isatty()``) and the run has already taken
+``delay`` seconds: short runs and redirected or piped stderr stay silent, and nothing ever goes
+to stdout (the CLI passes ``sys.stderr``). The display is one line redrawn with a carriage
+return and erased when the run ends, so the summary line that follows starts clean.
+
+The scoring phases run inside compiled kernels that report nothing while they run, so the bar
+moves at phase boundaries (phase ``i`` of ``n``), and within a phase wherever a Python loop calls
+:meth:`Progress.advance`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Callable, Sequence, TextIO
+
+#: Seconds a run must have taken before anything is drawn.
+DEFAULT_DELAY = 2.0
+#: Seconds between two redraws of the same phase (``advance`` may be called far more often).
+REDRAW_INTERVAL = 0.1
+BAR_WIDTH = 24
+
+
+class Progress:
+    """Phases and a bar drawn on ``stream`` (default stderr) when it is a terminal.
+
+    Parameters
+    ----------
+    phases
+        The names of the phases in the order they run; the bar is the share of them done.
+    stream
+        Where to draw; default ``sys.stderr``.
+    enabled
+        Force the display on or off; default: on when ``stream.isatty()``.
+    delay
+        Seconds the run must have taken before the first draw.
+    clock
+        Monotonic clock in seconds (injectable for tests).
+    width
+        Columns of the line; it is cut to fit.
+
+    Use as a context manager so that the line is erased even when the run fails::
+
+        with Progress(["load", "score"]) as progress:
+            progress.start("load")
+            ...
+    """
+
+    def __init__(self, phases: Sequence[str], *, stream: TextIO | None = None, enabled: bool | None = None,
+                 delay: float = DEFAULT_DELAY, clock: Callable[[], float] = time.monotonic, width: int = 79):
+        self.phases = list(phases)
+        self.stream = stream if stream is not None else sys.stderr
+        if enabled is None:
+            isatty = getattr(self.stream, "isatty", None)
+            enabled = bool(isatty and isatty())
+        self.enabled = enabled
+        self.delay = delay
+        self.clock = clock
+        self.width = width
+        self.started = clock()
+        self.phase: str | None = None
+        self.index = -1
+        self.fraction = 0.0
+        self.drawn = False
+        self.last_draw = -float("inf")
+
+    def __enter__(self) -> "Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __call__(self, phase: str) -> None:
+        """Same as :meth:`start`: a Progress can be passed where a phase callback is expected."""
+        self.start(phase)
+
+    def start(self, phase: str) -> None:
+        """Phase ``phase`` begins (a name not in ``phases`` is added at the end)."""
+        if phase not in self.phases:
+            self.phases.append(phase)
+        self.index = self.phases.index(phase)
+        self.phase = phase
+        self.fraction = 0.0
+        self._draw(force=True)
+
+    def advance(self, done: float, total: float) -> None:
+        """``done`` of ``total`` steps of the current phase are finished (for long loops)."""
+        self.fraction = min(1.0, max(0.0, done / total)) if total > 0 else 1.0
+        self._draw(force=False)
+
+    def close(self) -> None:
+        """Erase the line if anything was drawn."""
+        if self.drawn:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+    def line(self) -> str:
+        """The text of the display as it stands now."""
+        n = max(len(self.phases), 1)
+        position = max(self.index, 0) + self.fraction
+        filled = int(round(BAR_WIDTH * position / n))
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        step = f"{self.index + 1}/{n}" if self.index >= 0 else f"0/{n}"
+        within = f" {self.fraction:4.0%}" if 0.0 < self.fraction < 1.0 else ""
+        elapsed = self.clock() - self.started
+        text = f"influence [{bar}] {step} {self.phase or ''}{within}  {elapsed:.1f} s"
+        return text[: self.width]
+
+    def _draw(self, force: bool) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if now - self.started < self.delay:
+            return
+        if not force and now - self.last_draw < REDRAW_INTERVAL:
+            return
+        self.last_draw = now
+        self.stream.write("\r" + self.line().ljust(self.width))
+        self.stream.flush()
+        self.drawn = True
