@@ -21,7 +21,7 @@ from . import __version__
 from .config import GOALS, TIER_PRESETS, ScoringConfig
 from .engine import SCORE_PHASES, Diagnostics, load, score
 from .errors import InfluenceError, MissingSignalWarning
-from .io.write import FORMATS, emit, format_table, render
+from .io.write import FORMATS, check_output_path, emit, format_table, render
 from .segments import SEGMENTS
 from .shortlist import SHORTLIST_COLUMNS, shortlist
 from .explain import explain as explain_account
@@ -211,7 +211,8 @@ def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timing
     with _user_errors(quiet), Progress(_RANK_PHASES + REPORT_PHASES + ("write",),
                                        enabled=False if quiet else None) as progress:
         started = time.perf_counter()
-        require_matplotlib()  # before the heavy work
+        require_matplotlib()  # both before the heavy work
+        check_output_path(output)
         graph, scores, diag = _score_input(path, nodes, src_col, dst_col, max_memory, goal=goal, seed=seed,
                                            tiers=tiers, tier_mode=tier_mode, progress=progress)
         progress("shortlists")

@@ -12,15 +12,26 @@ moves at phase boundaries (phase ``i`` of ``n``), and within a phase wherever a 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Callable, Sequence, TextIO
 
-#: Seconds a run must have taken before anything is drawn.
+#: Seconds a run must have taken before anything is drawn (environment variable
+#: ``INFLUENCE_PROGRESS_DELAY`` overrides it, e.g. 0 to see the display on any run).
 DEFAULT_DELAY = 2.0
 #: Seconds between two redraws of the same phase (``advance`` may be called far more often).
 REDRAW_INTERVAL = 0.1
 BAR_WIDTH = 24
+
+
+def default_delay() -> float:
+    """``INFLUENCE_PROGRESS_DELAY`` when set to a number >= 0, else ``DEFAULT_DELAY``."""
+    try:
+        value = float(os.environ.get("INFLUENCE_PROGRESS_DELAY", DEFAULT_DELAY))
+    except ValueError:
+        return DEFAULT_DELAY
+    return value if value >= 0 else DEFAULT_DELAY
 
 
 class Progress:
@@ -35,7 +46,8 @@ class Progress:
     enabled
         Force the display on or off; default: on when ``stream.isatty()``.
     delay
-        Seconds the run must have taken before the first draw.
+        Seconds the run must have taken before the first draw; default ``DEFAULT_DELAY`` or
+        the environment variable ``INFLUENCE_PROGRESS_DELAY``.
     clock
         Monotonic clock in seconds (injectable for tests).
     width
@@ -49,14 +61,14 @@ class Progress:
     """
 
     def __init__(self, phases: Sequence[str], *, stream: TextIO | None = None, enabled: bool | None = None,
-                 delay: float = DEFAULT_DELAY, clock: Callable[[], float] = time.monotonic, width: int = 79):
+                 delay: float | None = None, clock: Callable[[], float] = time.monotonic, width: int = 79):
         self.phases = list(phases)
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             isatty = getattr(self.stream, "isatty", None)
             enabled = bool(isatty and isatty())
         self.enabled = enabled
-        self.delay = delay
+        self.delay = default_delay() if delay is None else delay
         self.clock = clock
         self.width = width
         self.started = clock()

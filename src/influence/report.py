@@ -283,8 +283,17 @@ def _svg(fig, FigureCanvasSVG, salt: str) -> str:
     with matplotlib.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
-    start = text.index("<svg")
-    return f'<svg id="{salt}-svg"' + text[start + 4:].strip()
+    text = text[text.index("<svg") + 4:].strip()
+    # matplotlib numbers its ids per figure (figure_1, axes_1, ...): make them unique in the page
+    ours = ("points-", "shortlist-", "tag-", "bought-")
+
+    def rename(name: str) -> str:
+        return name if name.startswith(ours) else f"{salt}-{name}"
+
+    text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{rename(m.group(1))}"', text)
+    text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{rename(m.group(1))}"', text)
+    text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{rename(m.group(1))})", text)
+    return f'<svg id="{salt}-svg"' + text
 
 
 def _style():

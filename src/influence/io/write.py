@@ -21,14 +21,22 @@ from ..errors import InfluenceError
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Raise :class:`InfluenceError` unless ``path`` can name an output file (its directory
+    exists, and it is not itself a directory); call it before heavy work."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InfluenceError(f"{path}: directory {directory} does not exist")
     if path.is_dir():
         raise InfluenceError(f"{path}: is a directory; expected a file name")
+    return directory
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    directory = check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
