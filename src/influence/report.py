@@ -326,7 +326,10 @@ def _map_figure(Figure, FigureCanvasSVG, scores, lists, max_points, seed):
     counts = {s: int(np.count_nonzero(segment == s)) for s in SEGMENTS}
 
     with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(9.0, 6.2), dpi=72, layout="constrained")
+        # fixed margins rather than a layout engine: measuring every tick label for a layout
+        # took most of the report's time
+        fig = Figure(figsize=(9.0, 6.2), dpi=72)
+        fig.subplots_adjust(left=0.075, right=0.985, bottom=0.085, top=0.98)
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
         plain = drawn[~shortlisted[drawn]]
@@ -358,7 +361,6 @@ def _map_figure(Figure, FigureCanvasSVG, scores, lists, max_points, seed):
         ax.set_axisbelow(True)
         # tags: try offsets around the point, nearest first, and keep the first whose box hits
         # neither another tag nor a shortlisted point; a tag moved away gets a leader line
-        fig.draw_without_rendering()  # lay the axes out so that data -> pixels is final
         to_pixels = ax.transData.transform  # pixels are points: the figure is at 72 dpi
         points = [tuple(to_pixels((reach[i], cred[i]))) for seg in position for i in position[seg]]
         obstacles = [(x - 4, y - 4, x + 4, y + 4) for x, y in points]
@@ -442,7 +444,8 @@ def _distribution_figure(Figure, FigureCanvasSVG, scores, summary):
     segment = scores["segment"]
     present = [s for s in SEGMENTS if (segment == s).any()]
     with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(10.5, 3.6), dpi=72, layout="constrained")
+        fig = Figure(figsize=(10.5, 3.6), dpi=72)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.16, top=0.91, wspace=0.22)
         ax_f, ax_e, ax_b = fig.subplots(1, 3)
         colours = [SEGMENT_COLOURS[s] for s in present]
 
