@@ -212,3 +212,19 @@ def test_rank_table_footer_names_the_signals_the_input_lacks(tmp_path):
     full = tmp_path / "full.parquet"
     sample_edges().write_parquet(full)
     assert "lacks" not in CliRunner().invoke(main, ["rank", str(full), "-q"]).stdout
+
+
+def test_a_warning_during_the_display_starts_on_a_clean_line(tmp_path):
+    """Higgs-like input without follow edges: the warning comes from score(), after the display
+    has started (delay 0); it must not be glued to the end of the bar."""
+    path = tmp_path / "interactions.parquet"
+    sample_edges().filter(pl.col("kind") != "follow").write_parquet(path)
+    code, out, err = run_with_tty_stderr("rank", path, "--format", "csv", "--top", "3")
+    assert code == 0, err
+    assert "influence [" in err
+    for line in err.replace("\r\n", "\n").split("\n"):
+        if "Warning:" in line:
+            shown = line.split("\r")[-1]
+            assert shown.startswith("Warning:") and "influence [" not in shown, repr(line)
+    assert "Warning: no follow edges" in err
+    assert b"Warning" not in out and b"influence [" not in out

@@ -39,6 +39,8 @@ _RANK_PHASES = SCORE_PHASES + ("shortlists",)
 
 
 def _warn_to_stderr(message, category, filename, lineno, file=None, line=None):
+    if Progress.active is not None:  # a warning starts on a clean line, not after the display
+        Progress.active.clear()
     click.echo(f"Warning: {message}", err=True)
 
 

@@ -78,11 +78,18 @@ class Progress:
         self.drawn = False
         self.last_draw = -float("inf")
 
+    #: The display entered last and not yet closed (so that a warning printed on the same stream
+    #: can erase it first: :meth:`clear`).
+    active: "Progress | None" = None
+
     def __enter__(self) -> "Progress":
+        Progress.active = self
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+        if Progress.active is self:
+            Progress.active = None
 
     def __call__(self, phase: str) -> None:
         """Same as :meth:`start`: a Progress can be passed where a phase callback is expected."""
@@ -104,10 +111,16 @@ class Progress:
 
     def close(self) -> None:
         """Erase the line if anything was drawn."""
+        self.clear()
+
+    def clear(self) -> None:
+        """Erase the line (if drawn) so that other text can be written; the next phase or
+        advance draws it again."""
         if self.drawn:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
             self.drawn = False
+            self.last_draw = -float("inf")
 
     def line(self) -> str:
         """The text of the display as it stands now."""
