@@ -427,3 +427,19 @@ def test_cli_on_higgs(tmp_path):
     assert drawn == 8000
     assert "no follow edges" in text
     assert dict(page.tables["input-summary"])["accounts"] == "304,691"
+
+
+def test_empty_shortlists_and_a_three_account_graph(tmp_path):
+    empty = Page(report_of(SAMPLE, top=0, max_points=100)[3])
+    for seg in ("mass", "micro"):
+        assert empty.tables[f"{seg}-shortlist"] == [["no account qualifies"]]
+        assert f"shortlist-{seg}" not in empty.use_in
+    path = tmp_path / "tiny.parquet"
+    pl.DataFrame({"src": ["a", "b", "c", "a"], "dst": ["b", "c", "a", "c"]}).write_parquet(path)
+    with pytest.warns(UserWarning):
+        graph, scores, _, text = report_of(path)
+    page = Page(text)
+    drawn = sum(page.use_in.get(f"points-{s}", 0) for s in ("mass", "micro", "suspicious", "other"))
+    shortlisted = sum(page.use_in.get(f"shortlist-{s}", 0) for s in ("mass", "micro"))
+    assert drawn + shortlisted == 3
+    assert dict(page.tables["input-summary"])["accounts"] == "3"
