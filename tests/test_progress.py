@@ -228,3 +228,25 @@ def test_a_warning_during_the_display_starts_on_a_clean_line(tmp_path):
             assert shown.startswith("Warning:") and "influence [" not in shown, repr(line)
     assert "Warning: no follow edges" in err
     assert b"Warning" not in out and b"influence [" not in out
+
+
+def test_plan_loops_move_the_bar_within_their_phase():
+    """plan's greedy passes are Python loops: the bar moves inside them (percent shown)."""
+    import influence
+    from influence.planning import plan
+
+    graph = influence.load(SAMPLE)
+    stream, clock = Terminal(), Clock()
+
+    class Ticking(Progress):
+        def advance(self, done, total):
+            clock.now += 0.05  # every call takes a little time: some are drawn
+            super().advance(done, total)
+
+    with Ticking(["plan by gain per cost", "plan by gain"], stream=stream, clock=clock, delay=0.0) as progress:
+        picks = plan(graph, 20000, progress=progress)
+    drawn = [part for part in stream.getvalue().split("\r") if part.strip()]
+    assert picks.height > 0
+    assert any("plan by gain per cost" in p and "%" in p for p in drawn)
+    assert any(p.startswith("influence [") and "plan by gain " in p for p in drawn)
+    assert picks.equals(plan(graph, 20000)), "the display changes nothing"

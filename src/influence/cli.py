@@ -284,10 +284,14 @@ def overlap(path, ids, nodes, src_col, dst_col, max_memory, fmt, output, seed, q
 def plan(path, nodes, src_col, dst_col, max_memory, budget, goal, topic, mix, exclude_suspicious, fmt, output, seed, quiet):
     """Choose creators within --budget that reach the most credible people without paying twice
     for the same audience (lazy greedy on a submodular coverage objective)."""
-    with _user_errors(quiet):
+    phases = ("load",) + SCORE_PHASES[1:] + ("plan by gain per cost", "plan by gain")
+    with _user_errors(quiet), Progress(phases, enabled=False if quiet else None) as progress:
+        progress("load")
         graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         picks = plan_campaign(graph, budget, goal=goal, topic=topic, mix=mix,
-                              exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed))
+                              exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed),
+                              progress=progress)
+        progress.close()
         if fmt == "table":
             view = picks.select(
                 "pick",
