@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import polars as pl
-import pytest
 from click.testing import CliRunner
 
 from influence.cli import main

@@ -197,8 +197,9 @@ def test_page_has_the_map_both_shortlists_segments_input_and_timings(sample_page
         assert [r[1] for r in rows] == [f"{prefix}{i}" for i in range(1, expected.height + 1)]
         assert [r[3] for r in rows] == [str(i) for i in expected["id"]], "same accounts, same order as rank"
         assert page.use_in[f"shortlist-{seg}"] == expected.height
-        for tag in (r[1] for r in rows):
+        for tag, account, score in ((r[1], r[2], r[9]) for r in rows):
             assert f'id="tag-{tag}"' in text, f"{tag} is labelled on the map"
+            assert f"<title>{tag} {account}: score {score}</title>" in text, "its name shows on hover"
     summary = page.tables["segment-summary"]
     assert [r[0] for r in summary] == ["mass", "micro", "suspicious", "other"]
     assert sum(int(r[1].replace(",", "")) for r in summary) == graph.n_nodes

@@ -344,7 +344,6 @@ def _map_figure(Figure, FigureCanvasSVG, scores, lists, max_points, seed):
                                   linewidths=0, c=SEGMENT_COLOURS[seg], alpha=0.55 if seg == "other" else 0.8,
                                   label=label, zorder=2 if seg == "other" else 3)
             coll.set_gid(f"points-{seg}")
-        boxes = []
         for seg in SHORTLISTS:
             if seg not in position:
                 continue
@@ -394,7 +393,8 @@ def _map_figure(Figure, FigureCanvasSVG, scores, lists, max_points, seed):
         svg = _svg(fig, FigureCanvasSVG, "map")
     n_drawn = int(drawn.size)
     if n_drawn < n:
-        caption = (f"{n_drawn:,} of {n:,} accounts drawn: a random sample stratified by segment (seed {seed}); "
+        caption = (f"{n_drawn:,} of {n:,} accounts drawn: a random sample stratified by segment (seed {seed}), "
+                   f"so rare segments are over-represented (the legend gives each segment's true count); "
                    f"every shortlisted account is drawn and tagged.")
     else:
         caption = f"All {n:,} accounts drawn; shortlisted accounts are ringed and tagged."
@@ -597,7 +597,7 @@ def _parameters_html(parameters: dict, diag: Diagnostics, seed: int, max_points:
         ("map sample seed", seed),
         ("tiers applied", diag.tier_mode or "–"),
         ("PageRank iterations, residual", f"{diag.pagerank_iterations}, {diag.pagerank_residual:.2e}"),
-        ("communities", f"from the topic column" if diag.communities_from_topic
+        ("communities", "from the topic column" if diag.communities_from_topic
          else f"label propagation, {diag.community_sweeps} sweep(s)"),
         ("influence version", __version__),
     ]
