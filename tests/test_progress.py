@@ -249,3 +249,33 @@ def test_plan_loops_move_the_bar_within_their_phase():
     assert any("plan by gain per cost" in p and "%" in p for p in drawn)
     assert any(p.startswith("influence [") and "plan by gain " in p for p in drawn)
     assert picks.equals(plan(graph, 20000)), "the display changes nothing"
+
+
+def test_the_ticker_redraws_inside_a_long_phase_and_stops_on_close():
+    import time
+
+    stream = Terminal()
+    with Progress(["load", "score"], stream=stream, delay=0.05, tick=0.02) as progress:
+        progress.start("load")
+        time.sleep(0.4)  # a long phase that reports nothing, like a kernel
+        during = stream.getvalue()
+    draws = [part for part in during.split("\r") if part.startswith("influence [")]
+    assert len(draws) >= 3, "redrawn while the phase runs"
+    seconds = [float(part.strip().rsplit(" ", 2)[-2]) for part in draws]
+    assert seconds == sorted(seconds) and seconds[-1] > seconds[0], "its clock keeps running"
+    assert stream.getvalue().endswith("\r" + " " * 79 + "\r")
+    closed = stream.getvalue()
+    time.sleep(0.1)
+    assert stream.getvalue() == closed, "nothing is drawn after close"
+
+
+def test_write_above_puts_text_on_its_own_line():
+    stream, clock = Terminal(), Clock()
+    progress = Progress(["a"], stream=stream, clock=clock, delay=0.0)
+    progress.start("a")
+    progress.write_above("Warning: something")
+    text = stream.getvalue()
+    assert text.endswith("\r" + " " * 79 + "\rWarning: something\n")
+    progress.start("a")
+    assert stream.getvalue().split("\n")[-1].startswith("\rinfluence ["), "drawn again below"
+    progress.close()

@@ -34,14 +34,17 @@ from .synthetic import VARIANTS, WorldConfig, generate_world
 
 #: Width of the terminal tables, footers included.
 TABLE_WIDTH = 80
+#: Seconds between two redraws of the progress display by its background thread.
+PROGRESS_TICK = 0.5
 #: Phases of rank as the progress display counts them.
 _RANK_PHASES = SCORE_PHASES + ("shortlists",)
 
 
 def _warn_to_stderr(message, category, filename, lineno, file=None, line=None):
-    if Progress.active is not None:  # a warning starts on a clean line, not after the display
-        Progress.active.clear()
-    click.echo(f"Warning: {message}", err=True)
+    if Progress.active is not None and Progress.active.stream is sys.stderr:
+        Progress.active.write_above(f"Warning: {message}")  # on a clean line, not after the bar
+    else:
+        click.echo(f"Warning: {message}", err=True)
 
 
 @contextmanager
@@ -164,7 +167,8 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
     (and nodes.parquet).
     """
-    with _user_errors(quiet), Progress(_RANK_PHASES, enabled=False if quiet else None) as progress:
+    with _user_errors(quiet), Progress(_RANK_PHASES, enabled=False if quiet else None,
+                                       tick=PROGRESS_TICK) as progress:
         started = time.perf_counter()
         if fmt == "table":  # the table's footer says it instead
             warnings.filterwarnings("ignore", category=MissingSignalWarning)
@@ -211,7 +215,7 @@ def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timing
     the run's parameters, input summary and timings. The page needs no network to open.
     """
     with _user_errors(quiet), Progress(_RANK_PHASES + REPORT_PHASES + ("write",),
-                                       enabled=False if quiet else None) as progress:
+                                       enabled=False if quiet else None, tick=PROGRESS_TICK) as progress:
         started = time.perf_counter()
         require_matplotlib()  # both before the heavy work
         check_output_path(output)
@@ -285,7 +289,7 @@ def plan(path, nodes, src_col, dst_col, max_memory, budget, goal, topic, mix, ex
     """Choose creators within --budget that reach the most credible people without paying twice
     for the same audience (lazy greedy on a submodular coverage objective)."""
     phases = ("load",) + SCORE_PHASES[1:] + ("plan by gain per cost", "plan by gain")
-    with _user_errors(quiet), Progress(phases, enabled=False if quiet else None) as progress:
+    with _user_errors(quiet), Progress(phases, enabled=False if quiet else None, tick=PROGRESS_TICK) as progress:
         progress("load")
         graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         picks = plan_campaign(graph, budget, goal=goal, topic=topic, mix=mix,

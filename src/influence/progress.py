@@ -7,13 +7,16 @@ return and erased when the run ends, so the summary line that follows starts cle
 
 The scoring phases run inside compiled kernels that report nothing while they run, so the bar
 moves at phase boundaries (phase ``i`` of ``n``), and within a phase wherever a Python loop calls
-:meth:`Progress.advance`.
+:meth:`Progress.advance`. With ``tick`` set, a background thread redraws the line every ``tick``
+seconds, so that the display appears once the delay has passed and its clock keeps running even
+inside a long phase (the kernels release the GIL; polars' reader too).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from typing import Callable, Sequence, TextIO
 
@@ -52,6 +55,9 @@ class Progress:
         Monotonic clock in seconds (injectable for tests).
     width
         Columns of the line; it is cut to fit.
+    tick
+        Seconds between redraws by a background thread (started on ``__enter__``); None: redraw
+        only on :meth:`start` and :meth:`advance`.
 
     Use as a context manager so that the line is erased even when the run fails::
 
@@ -61,7 +67,8 @@ class Progress:
     """
 
     def __init__(self, phases: Sequence[str], *, stream: TextIO | None = None, enabled: bool | None = None,
-                 delay: float | None = None, clock: Callable[[], float] = time.monotonic, width: int = 79):
+                 delay: float | None = None, clock: Callable[[], float] = time.monotonic, width: int = 79,
+                 tick: float | None = None):
         self.phases = list(phases)
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
@@ -77,6 +84,10 @@ class Progress:
         self.fraction = 0.0
         self.drawn = False
         self.last_draw = -float("inf")
+        self.tick = tick
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     #: The display entered last and not yet closed (so that a warning printed on the same stream
     #: can erase it first: :meth:`clear`).
@@ -84,12 +95,19 @@ class Progress:
 
     def __enter__(self) -> "Progress":
         Progress.active = self
+        if self.enabled and self.tick:
+            self._ticker = threading.Thread(target=self._tick, name="influence-progress", daemon=True)
+            self._ticker.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
         if Progress.active is self:
             Progress.active = None
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.tick):
+            self._draw(force=True)
 
     def __call__(self, phase: str) -> None:
         """Same as :meth:`start`: a Progress can be passed where a phase callback is expected."""
@@ -110,17 +128,34 @@ class Progress:
         self._draw(force=False)
 
     def close(self) -> None:
-        """Erase the line if anything was drawn."""
+        """Stop the ticker and erase the line if anything was drawn; nothing is drawn after."""
+        self._stop.set()
+        if self._ticker is not None and self._ticker is not threading.current_thread():
+            self._ticker.join()
+            self._ticker = None
         self.clear()
+        self.enabled = False
 
     def clear(self) -> None:
         """Erase the line (if drawn) so that other text can be written; the next phase or
         advance draws it again."""
-        if self.drawn:
-            self.stream.write("\r" + " " * self.width + "\r")
+        with self._lock:
+            if self.drawn:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self.stream.flush()
+                self.drawn = False
+                self.last_draw = -float("inf")
+
+    def write_above(self, text: str) -> None:
+        """Write ``text`` and a newline to the stream on a line of its own: the display is erased
+        first (and drawn again by the next phase, advance or tick), atomically with the ticker."""
+        with self._lock:
+            if self.drawn:
+                self.stream.write("\r" + " " * self.width + "\r")
+                self.drawn = False
+                self.last_draw = -float("inf")
+            self.stream.write(text + "\n")
             self.stream.flush()
-            self.drawn = False
-            self.last_draw = -float("inf")
 
     def line(self) -> str:
         """The text of the display as it stands now."""
@@ -142,7 +177,10 @@ class Progress:
             return
         if not force and now - self.last_draw < REDRAW_INTERVAL:
             return
-        self.last_draw = now
-        self.stream.write("\r" + self.line().ljust(self.width))
-        self.stream.flush()
-        self.drawn = True
+        with self._lock:
+            if not self.enabled:  # closed meanwhile
+                return
+            self.last_draw = now
+            self.stream.write("\r" + self.line().ljust(self.width))
+            self.stream.flush()
+            self.drawn = True
