@@ -1,4 +1,4 @@
-"""Command line: ``influence rank | plan | overlap | explain | generate``.
+"""Command line: ``influence rank | report | plan | overlap | explain | generate``.
 
 The commands only translate options into keyword arguments of the library, turn
 :class:`~influence.errors.InfluenceError` into one ``Error: ...`` line with exit code 1, and send
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 import warnings
 from contextlib import contextmanager
@@ -18,23 +19,32 @@ import polars as pl
 
 from . import __version__
 from .config import GOALS, TIER_PRESETS, ScoringConfig
-from .engine import Diagnostics, load, score
-from .errors import InfluenceError
-from .io.write import FORMATS, emit, format_table, render
+from .engine import SCORE_PHASES, Diagnostics, load, score
+from .errors import InfluenceError, MissingSignalWarning
+from .io.write import FORMATS, check_output_path, emit, format_table, render
 from .segments import SEGMENTS
 from .shortlist import SHORTLIST_COLUMNS, shortlist
 from .explain import explain as explain_account
 from .overlap import overlap as audience_overlap
 from .planning import PLAN_GOALS
 from .planning import plan as plan_campaign
+from .progress import Progress
+from .report import DEFAULT_MAX_POINTS, REPORT_PHASES, build_report, require_matplotlib
 from .synthetic import VARIANTS, WorldConfig, generate_world
 
-#: Columns of the terminal table (fits 80 columns).
-_TABLE_COLUMNS = ("rank", "account", "tier", "followers", "reach", "cred", "peer", "score")
+#: Width of the terminal tables, footers included.
+TABLE_WIDTH = 80
+#: Seconds between two redraws of the progress display by its background thread.
+PROGRESS_TICK = 0.5
+#: Phases of rank as the progress display counts them.
+_RANK_PHASES = SCORE_PHASES + ("shortlists",)
 
 
 def _warn_to_stderr(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"Warning: {message}", err=True)
+    if Progress.active is not None and Progress.active.stream is sys.stderr:
+        Progress.active.write_above(f"Warning: {message}")  # on a clean line, not after the bar
+    else:
+        click.echo(f"Warning: {message}", err=True)
 
 
 @contextmanager
@@ -81,16 +91,63 @@ def _input_options(fn):
     return fn
 
 
-def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
+def _scoring_options(fn):
+    """Options of every command that scores the whole graph and shortlists it (rank, report)."""
+    fn = click.option("--quiet", "-q", is_flag=True,
+                      help="No warnings, progress display or timings on stderr.")(fn)
+    fn = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
+                      help="Seed of every randomised step.")(fn)
+    fn = click.option("--tier-mode", type=click.Choice(["auto", "absolute", "relative"]), default="auto",
+                      show_default=True,
+                      help="absolute: thresholds on follower counts; relative: on their quantiles (for sampled "
+                           "or synthetic graphs); auto: absolute when the node table reports platform-size "
+                           "follower counts.")(fn)
+    fn = click.option("--tiers", type=click.Choice(list(TIER_PRESETS)), default="default", show_default=True,
+                      help="Follower-count tier preset.")(fn)
+    fn = click.option("--topic", default=None, help="Only accounts of this topic (or detected community).")(fn)
+    fn = click.option("--goal", type=click.Choice(GOALS), default="auto", show_default=True,
+                      help="How score weighs reach, credibility and peer influence (auto: mass for "
+                           "awareness, micro for engagement, others balanced).")(fn)
+    fn = click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+                      help="Rows per shortlist.")(fn)
+    return fn
+
+
+def _score_input(path, nodes, src_col, dst_col, max_memory, *, goal, seed, tiers, tier_mode, progress):
+    """Load and score PATH as rank and report do: ``(graph, scores, diagnostics)``."""
+    config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
+    diag = Diagnostics()
+    progress("load")
+    started = time.perf_counter()
+    graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
+    diag.timings["load"] = time.perf_counter() - started
+    scores = score(graph, config, diagnostics=diag, progress=progress)
+    return graph, scores, diag
+
+
+def _summary_line(graph, diag, started) -> str:
+    total = time.perf_counter() - started
+    phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
+    return (f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
+            f"{diag.tier_mode} tiers; {total:.2f} s ({phases})")
+
+
+def _table_view(frame: pl.DataFrame) -> pl.DataFrame:
     account = pl.coalesce(pl.col("name"), pl.col("id").cast(pl.String)).alias("account")
-    cols = [pl.col("rank"), account]
-    if with_segment:
-        cols.append(pl.col("segment").str.slice(0, 5).alias("seg"))
-    cols += [
-        pl.col("tier"), pl.col("followers"), pl.col("reach"),
+    return frame.select(
+        pl.col("rank"), account, pl.col("segment"), pl.col("tier"), pl.col("followers"), pl.col("reach"),
         pl.col("credibility").alias("cred"), pl.col("peer_influence").alias("peer"), pl.col("score"),
-    ]
-    return frame.select(cols)
+    )
+
+
+def _lacking_footer(unavailable) -> str:
+    """The signals the input lacks, as lines of at most ``TABLE_WIDTH`` columns ('' if none)."""
+    if not unavailable:
+        return ""
+    lines = ["signals this input lacks:"]
+    for message in unavailable:
+        lines += textwrap.wrap(message, TABLE_WIDTH, initial_indent="- ", subsequent_indent="  ")
+    return "\n" + "\n".join(lines) + "\n"
 
 
 @main.command()
@@ -98,58 +155,85 @@ def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
 @_input_options
 @click.option("--segment", type=click.Choice([*SEGMENTS, "all"]), default=None,
               help="One shortlist of this segment ('all': every account). Default: mass and micro.")
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True, help="Rows per shortlist.")
-@click.option("--goal", type=click.Choice(GOALS), default="auto", show_default=True,
-              help="How score weighs reach, credibility and peer influence (auto: mass for "
-                   "awareness, micro for engagement, others balanced).")
-@click.option("--topic", default=None, help="Only accounts of this topic (or detected community).")
-@click.option("--tiers", type=click.Choice(list(TIER_PRESETS)), default="default", show_default=True,
-              help="Follower-count tier preset.")
-@click.option("--tier-mode", type=click.Choice(["auto", "absolute", "relative"]), default="auto",
-              show_default=True,
-              help="absolute: thresholds on follower counts; relative: on their quantiles (for sampled "
-                   "or synthetic graphs); auto: absolute when the node table reports platform-size "
-                   "follower counts.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table: aligned text for a terminal (80 columns), ending with the signals the "
+                   "input lacks; csv/json/parquet: every column, the lacking signals as warnings.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of stdout.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
-              help="Seed of every randomised step.")
-@click.option("--quiet", "-q", is_flag=True, help="No warnings or timings on stderr.")
+@_scoring_options
 def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
     """Rank the accounts of the graph at PATH and print shortlists.
 
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
     (and nodes.parquet).
     """
-    with _user_errors(quiet):
+    with _user_errors(quiet), Progress(_RANK_PHASES, enabled=False if quiet else None,
+                                       tick=PROGRESS_TICK) as progress:
         started = time.perf_counter()
-        config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
-        diag = Diagnostics()
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
-        diag.timings["load"] = time.perf_counter() - started
-        scores = score(graph, config, diagnostics=diag)
+        if fmt == "table":  # the table's footer says it instead
+            warnings.filterwarnings("ignore", category=MissingSignalWarning)
+        graph, scores, diag = _score_input(path, nodes, src_col, dst_col, max_memory, goal=goal, seed=seed,
+                                           tiers=tiers, tier_mode=tier_mode, progress=progress)
+        progress("shortlists")
         segments = [segment] if segment else ["mass", "micro"]
         lists = [shortlist(scores, seg, top, goal=goal, topic=topic) for seg in segments]
         if fmt == "table":
             parts = []
             for seg, frame in zip(segments, lists):
                 title = "all accounts" if seg == "all" else f"{seg} influencers" if seg in ("mass", "micro") else f"{seg} accounts"
-                parts.append(format_table(_table_view(frame, seg == "all"), title=f"{title} (top {top})"))
-            data = "\n".join(parts).encode()
+                parts.append(format_table(_table_view(frame), title=f"{title} (top {top})", max_width=TABLE_WIDTH))
+            data = ("\n".join(parts) + _lacking_footer(diag.unavailable)).encode()
         else:
             frame = pl.concat(lists, how="vertical")
             columns = list(SHORTLIST_COLUMNS) + [c for c in frame.columns if c not in SHORTLIST_COLUMNS]
             data = render(frame.select(columns), fmt)
+        progress.close()
         emit(data, output)
         if not quiet:
-            total = time.perf_counter() - started
-            phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
-            click.echo(
-                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
-                f"{diag.tier_mode} tiers; {total:.2f} s ({phases})",
-                err=True,
-            )
+            click.echo(_summary_line(graph, diag, started), err=True)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@_input_options
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True,
+              help="The HTML file to write (atomically).")
+@click.option("--max-points", type=click.IntRange(min=0), default=DEFAULT_MAX_POINTS, show_default=True,
+              help="Accounts drawn on the map besides the shortlisted ones (a seeded sample "
+                   "stratified by segment when the graph has more).")
+@click.option("--timings/--no-timings", default=True, show_default=True,
+              help="Include the timings section (leave it out for a page that is byte-identical "
+                   "between runs).")
+@_scoring_options
+def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timings, top, goal, topic, tiers,
+           tier_mode, seed, quiet):
+    """Write a self-contained HTML report of the graph at PATH to --output.
+
+    A reach-versus-credibility map coloured by segment (shortlisted accounts tagged, suspicious
+    ones marked), the mass and micro shortlists of `influence rank` with their components, the
+    followers and engagement of each segment and the share of audiences that looks bought, and
+    the run's parameters, input summary and timings. The page needs no network to open.
+    """
+    with _user_errors(quiet), Progress(_RANK_PHASES + REPORT_PHASES + ("write",),
+                                       enabled=False if quiet else None, tick=PROGRESS_TICK) as progress:
+        started = time.perf_counter()
+        require_matplotlib()  # both before the heavy work
+        check_output_path(output)
+        graph, scores, diag = _score_input(path, nodes, src_col, dst_col, max_memory, goal=goal, seed=seed,
+                                           tiers=tiers, tier_mode=tier_mode, progress=progress)
+        progress("shortlists")
+        parameters = {
+            "input": path, "node table": nodes, "src column": src_col, "dst column": dst_col, "top": top,
+            "goal": goal, "topic": topic, "tiers": tiers, "tier mode": tier_mode, "seed": seed,
+        }
+        page = build_report(graph, scores, diag, top=top, goal=goal, topic=topic, seed=seed,
+                            parameters=parameters, max_points=max_points, timings=timings, progress=progress)
+        progress("write")
+        emit(page.encode(), output)
+        progress.close()
+        if not quiet:
+            click.echo(_summary_line(graph, diag, started) + f"; wrote {output} ({len(page) / 1e6:.2f} MB)",
+                       err=True)
 
 
 @main.command()
@@ -204,10 +288,14 @@ def overlap(path, ids, nodes, src_col, dst_col, max_memory, fmt, output, seed, q
 def plan(path, nodes, src_col, dst_col, max_memory, budget, goal, topic, mix, exclude_suspicious, fmt, output, seed, quiet):
     """Choose creators within --budget that reach the most credible people without paying twice
     for the same audience (lazy greedy on a submodular coverage objective)."""
-    with _user_errors(quiet):
+    phases = ("load",) + SCORE_PHASES[1:] + ("plan by gain per cost", "plan by gain")
+    with _user_errors(quiet), Progress(phases, enabled=False if quiet else None, tick=PROGRESS_TICK) as progress:
+        progress("load")
         graph = load(path, nodes, src_col=src_col, dst_col=dst_col, max_memory=max_memory)
         picks = plan_campaign(graph, budget, goal=goal, topic=topic, mix=mix,
-                              exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed))
+                              exclude_suspicious=exclude_suspicious, config=ScoringConfig(seed=seed),
+                              progress=progress)
+        progress.close()
         if fmt == "table":
             view = picks.select(
                 "pick",

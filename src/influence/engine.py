@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from .config import ScoringConfig
-from .errors import ConfigError
+from .errors import ConfigError, MissingSignalWarning
 from .graph import Graph, build_graph
 from .io.read import read_input
 from .memory import check_memory, count_rows
@@ -31,6 +31,10 @@ SCORE_COLUMNS = (
     "pagerank", "amplification", "community_standing",
     "community", "community_concentration", "community_breadth", "genuineness",
 )
+
+
+#: The phases of :func:`score` in the order they run (``load`` only when given a path).
+SCORE_PHASES = ("load", "reach", "communities", "credibility", "peer_influence", "segments")
 
 
 @dataclass
@@ -75,7 +79,7 @@ def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:
 
 
 def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostics | None = None,
-          **overrides) -> pl.DataFrame:
+          progress=None, **overrides) -> pl.DataFrame:
     """Score every account of ``graph``.
 
     Parameters
@@ -87,6 +91,9 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         replace single fields.
     diagnostics
         Filled in with timings and iteration counts when given.
+    progress
+        Called with the name of each phase (``SCORE_PHASES``) as it starts, e.g. a
+        :class:`influence.progress.Progress`; None: nothing is called.
 
     Returns
     -------
@@ -96,12 +103,15 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     """
     config = _config(config, overrides)
     diag = diagnostics if diagnostics is not None else Diagnostics()
+    announce = progress if progress is not None else (lambda phase: None)
     if not isinstance(graph, Graph):
+        announce("load")
         started = time.perf_counter()
         graph = load(graph, config=config)
         diag.timings["load"] = time.perf_counter() - started
 
     def timed(name, fn, *args):
+        announce(name)
         started = time.perf_counter()
         result = fn(*args)
         diag.timings[name] = diag.timings.get(name, 0.0) + time.perf_counter() - started
@@ -125,7 +135,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             diag.unavailable.append("no account engaged twice with the same account: micro-influencers "
                                     "are found from audience structure, not repeat engagement")
     for message in diag.unavailable:
-        warnings.warn(message, stacklevel=2)
+        warnings.warn(message, MissingSignalWarning, stacklevel=2)
 
     reach = timed("reach", compute_reach, graph, config)
     comm = timed("communities", compute_communities, graph, config)
@@ -134,6 +144,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     diag.pagerank_iterations, diag.pagerank_residual = peer.n_iter, peer.residual
     diag.community_sweeps, diag.communities_from_topic = comm.n_sweeps, comm.from_topic
 
+    announce("segments")
     started = time.perf_counter()
     loyal = loyal_share(graph)
     repeats_observed = cred.has_interactions and float(graph.events.in_data.max()) >= 2.0

@@ -23,3 +23,11 @@ class EmptyGraphError(InfluenceError):
 
 class ConvergenceError(InfluenceError):
     """An iterative solver did not converge."""
+
+
+class MissingSignalWarning(UserWarning):
+    """The input lacks a signal (no interaction edges, no reshares, ...) and a score falls back.
+
+    The same messages are kept in ``Diagnostics.unavailable``; the CLI's tables print them as a
+    footer instead of a warning.
+    """

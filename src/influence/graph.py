@@ -137,6 +137,7 @@ class LoadReport:
     rows_by_kind: dict
     unknown_kinds: tuple
     source: str
+    n_zero_weight: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -335,6 +336,7 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         rows_by_kind=rows_by_kind,
         unknown_kinds=unknown,
         source=raw.source,
+        n_zero_weight=n_zero,
     )
     return Graph(ids=ids, layers=layers, nodes=nodes, report=report,
                  kind_weights={k: weight_of[k] for k in rows_by_kind})

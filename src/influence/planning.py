@@ -91,6 +91,7 @@ def plan(
     segments=("mass", "micro"),
     config: ScoringConfig | None = None,
     scores: pl.DataFrame | None = None,
+    progress=None,
 ) -> pl.DataFrame:
     """Choose creators within ``budget`` (same unit as ``cost``) that maximise the goal's reach.
 
@@ -98,6 +99,10 @@ def plan(
     pick added to the objective, ``cumulative_cost`` never exceeds ``budget``. Candidates are the
     accounts of ``segments`` (plus ``suspicious`` ones when ``exclude_suspicious`` is False),
     restricted to ``topic`` when given, at most ``mix[segment]`` of each segment.
+
+    ``progress``, when given, is an :class:`influence.progress.Progress`: the scoring phases and
+    the two greedy passes are its phases, and the passes' loops move its bar (first the gain of
+    every candidate, then the budget spent).
     """
     if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not np.isfinite(budget) or budget <= 0:
         raise ConfigError(f"budget must be a positive number, got {budget!r}")
@@ -107,7 +112,7 @@ def plan(
     if not isinstance(graph, Graph):
         graph = load(graph, config=config)
     if scores is None:
-        scores = score(graph, config)
+        scores = score(graph, config, progress=progress)
     allowed = set(segments) | (set() if exclude_suspicious else {"suspicious"})
     candidate = scores["segment"].is_in(list(allowed)).to_numpy()
     if topic is not None:
@@ -134,10 +139,15 @@ def plan(
     candidates = np.flatnonzero(candidate)
 
     def run(by_ratio: bool):
+        if progress is not None:
+            progress.start("plan by gain per cost" if by_ratio else "plan by gain")
         best = np.zeros(graph.n_nodes)
         taken = {s: 0 for s in SEGMENTS}
         heap = []
-        for c in candidates:
+        n_candidates = len(candidates)
+        for i, c in enumerate(candidates):
+            if progress is not None:  # half the bar: the first gain of every candidate
+                progress.advance(i, 2 * n_candidates)
             gain = coverage_gain(layer.in_indptr, layer.in_indices, c, quality[c], person_weight, best)
             key = gain / max(cost[c], 1e-12) if by_ratio else gain
             heap.append((-key, int(c), gain))
@@ -163,6 +173,8 @@ def plan(
             taken[seg] += 1
             round_no += 1
             picks.append((c, gain, total, spent))
+            if progress is not None:  # the other half: the budget spent
+                progress.advance(1.0 + spent / budget, 2.0)
         return picks, total
 
     picks, total = run(by_ratio=True)

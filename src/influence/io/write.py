@@ -21,19 +21,29 @@ from ..errors import InfluenceError
 FORMATS = ("table", "csv", "json", "parquet")
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Raise :class:`InfluenceError` unless ``path`` can name an output file (its directory
+    exists, and it is not itself a directory); call it before heavy work."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InfluenceError(f"{path}: directory {directory} does not exist")
     if path.is_dir():
         raise InfluenceError(f"{path}: is a directory; expected a file name")
+    return directory
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    directory = check_output_path(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
+        # mkstemp creates the file for its owner only; give it the mode open() would (0666 - umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -47,6 +57,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc}); nothing was written") from None
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _json_value(value):
@@ -76,8 +100,12 @@ def render(frame: pl.DataFrame, fmt: str, *, title: str | None = None, float_dig
 
 
 def format_table(frame: pl.DataFrame, *, title: str | None = None, float_digits: int = 3,
-                 max_text: int = 18) -> str:
-    """An aligned text table: numbers right-aligned, text left-aligned and cut to ``max_text``."""
+                 max_text: int = 18, max_width: int | None = None) -> str:
+    """An aligned text table: numbers right-aligned, text left-aligned and cut to ``max_text``.
+
+    With ``max_width`` (columns), the widest text columns are cut further (never below their
+    header or 6 characters) until every line fits.
+    """
     headers = frame.columns
     cells: list[list[str]] = []
     numeric = [frame.schema[c].is_numeric() for c in headers]
@@ -91,12 +119,22 @@ def format_table(frame: pl.DataFrame, *, title: str | None = None, float_digits:
             elif isinstance(value, int) and not isinstance(value, bool) and is_num:
                 text = f"{value:,}" if abs(value) >= 10_000 else str(value)
             else:
-                text = str(value)
-                if len(text) > max_text:
-                    text = text[: max_text - 1] + "…"
+                text = _cut(str(value), max_text)
             out.append(text)
         cells.append(out)
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    if max_width is not None:
+        floors = [max(len(h), 6) for h in headers]
+        while sum(widths) + 2 * (len(widths) - 1) > max_width:
+            shrinkable = [i for i, num in enumerate(numeric) if not num and widths[i] > floors[i]]
+            if not shrinkable:
+                break
+            i = max(shrinkable, key=lambda j: (widths[j], -j))
+            widths[i] -= 1
+        for row in cells:
+            for i, num in enumerate(numeric):
+                if not num:
+                    row[i] = _cut(row[i], widths[i])
 
     def line(values):
         parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
@@ -111,6 +149,11 @@ def format_table(frame: pl.DataFrame, *, title: str | None = None, float_digits:
     if not cells:
         lines.append("(no account qualifies)")
     return "\n".join(lines) + "\n"
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def emit(data: bytes, output: str | os.PathLike | None) -> None:
