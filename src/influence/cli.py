@@ -147,9 +147,17 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
             phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
             click.echo(
                 f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
-                f"{diag.tier_mode} tiers; {total:.2f} s ({phases})",
+                f"{diag.tier_mode} tiers; {_spread_note(diag.spread)}; {total:.2f} s ({phases})",
                 err=True,
             )
+
+
+def _spread_note(spread) -> str:
+    """The sampling behind ``expected_spread`` and its error bound, in a few words."""
+    if spread is None or spread.samples == 0:
+        return "spread exact (nothing beyond the first hop)"
+    return (f"spread from {spread.samples:,} RR sets, within {spread.target_epsilon:.0%} at audience "
+            f">= {spread.target:,.0f} with probability {1 - spread.delta:.0%}")
 
 
 @main.command()

@@ -45,6 +45,7 @@ class Diagnostics:
     tier_mode: str = ""
     unavailable: list = field(default_factory=list)
     segment_thresholds: object = None
+    spread: object = None  # scores.reach.SampledSpread: RR sets drawn and the error bound reached
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
@@ -128,6 +129,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         warnings.warn(message, stacklevel=2)
 
     reach = timed("reach", compute_reach, graph, config)
+    diag.spread = reach.sampled
     comm = timed("communities", compute_communities, graph, config)
     cred = timed("credibility", compute_credibility, graph, followers, comm.community, config)
     peer = timed("peer_influence", compute_peer_influence, graph, comm.community, config)
