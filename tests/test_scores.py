@@ -443,9 +443,11 @@ def test_sponsored_share_lowers_credibility():
 
 
 def test_distrust_lowers_credibility():
+    """A social graph with a few negative signals (under 1% of the rows): a multiplicative penalty."""
     pairs = _bots_vs_genuine_graph()
     edges = _follows(pairs)
-    distrusted = pl.concat([edges, _edges([(u, 600, "distrust") for u in range(30, 36)])])
+    distrusted = pl.concat([edges, _edges([(u, 600, "distrust") for u in range(30, 32)])])
+    assert 2 < 0.01 * distrusted.height
     base, after = _score(edges), _score(distrusted)
     assert _row(base, 600)["distrust_share"] == 0.0
     assert _row(after, 600)["distrust_share"] > 0.0
@@ -454,6 +456,44 @@ def test_distrust_lowers_credibility():
     assert base.filter(others)["credibility"].equals(after.filter(others)["credibility"])
     # negative signals never add reach
     assert base["reach"].equals(after["reach"])
+
+
+def _rating_graph():
+    """Trust ratings among 0..39 (each rates 4 others, 15 distrust one); 100 is rated by 5 genuine raters, 3 of whom
+    distrust it; 200 is rated by 5 mass-rating accounts (each rates 60 accounts, nobody rates them)."""
+    rng = np.random.default_rng(3)
+    rows = [(u, int(v), "trust", float(rng.integers(1, 4))) for u in range(40) for v in rng.choice(40, 4, replace=False)
+            if v != u]
+    rows += [(u, (u + 7) % 40, "distrust") for u in range(20, 35)]  # some distrust among them too
+    rows += [(u, 100, "trust") for u in range(10, 12)] + [(u, 100, "distrust") for u in range(12, 15)]
+    for m in range(300, 305):
+        rows += [(m, 200, "trust")] + [(m, v, "trust") for v in range(40)] + [(m, 1000 + v, "trust") for v in range(20)]
+    return _edges(rows)
+
+
+def test_rating_graph_ranks_received_distrust_first():
+    from influence.scores.credibility import SIGNED_MIN_SHARE
+
+    edges = _rating_graph()
+    assert (edges["kind"] == "distrust").sum() >= SIGNED_MIN_SHARE * edges["weight"].sum()
+    scores = _score(edges)
+    distrusted, inauthentic = _row(scores, 100), _row(scores, 200)
+    # 200's raters are mass-raters: its authenticity is low, but nobody distrusts it
+    assert inauthentic["audience_authenticity"] < distrusted["audience_authenticity"]
+    assert inauthentic["distrust_share"] == 0.0 < distrusted["distrust_share"]
+    assert distrusted["credibility"] < inauthentic["credibility"]
+    # the formula, account by account: tau from the median number of signals received
+    g = scores.sort("id")
+    received = edges.filter(pl.col("src") != pl.col("dst")).unique(["src", "dst", "kind"]).group_by("dst").len()
+    m = float(np.median(received.group_by("dst").agg(pl.col("len").sum())["len"].to_numpy()))
+    tau = 1.0 / (1.0 + m + 0.5 * ScoringConfig().prior_strength)
+    authenticity = g["genuineness"] * g["audience_authenticity"] * g["engagement_authenticity"]
+    want = ((1.0 - g["distrust_share"]) - tau * (1.0 - authenticity)).clip(0.0, 1.0)
+    np.testing.assert_allclose(g["credibility"].to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-15)
+    # without the distrust rows the same graph is scored by the multiplicative model
+    unsigned = _score(edges.filter(pl.col("kind") != "distrust")).sort("id")
+    assert unsigned["credibility"].to_list() != g["credibility"].to_list()
+    assert _row(unsigned, 200)["credibility"] < _row(unsigned, 100)["credibility"]
 
 
 def test_pod_score_exact():

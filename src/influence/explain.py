@@ -83,6 +83,16 @@ def _spread_sampling(spread, row: dict, n_nodes: int) -> dict:
     }
 
 
+def _credibility_model(diag, row: dict) -> dict:
+    """Which credibility formula applied (docs/scoring.md): on a rating graph distrust comes
+    first and authenticity moves an account by at most ``distrust_step``."""
+    if not diag.rating_graph:
+        return {"rating_graph": False}
+    authenticity = (row["genuineness"] * row["audience_authenticity"] * row["engagement_authenticity"]
+                    * (1.0 - 0.5 * row["sponsored_share"]))
+    return {"rating_graph": True, "distrust_step": diag.distrust_step, "authenticity": authenticity}
+
+
 def explain(graph, account, config: ScoringConfig | None = None, **overrides) -> dict:
     """Every score of ``account`` broken into its components, as a JSON-ready dict.
 
@@ -111,6 +121,7 @@ def explain(graph, account, config: ScoringConfig | None = None, **overrides) ->
         "components": {group: {name: entry(name) for name in names} for group, names in COMPONENTS.items()},
         "rules": _rules(row, diag.segment_thresholds),
         "spread_sampling": _spread_sampling(diag.spread, row, graph.n_nodes),
+        "credibility_model": _credibility_model(diag, row),
         "unavailable": list(diag.unavailable),
     }
     out["summary"] = summary(out)
@@ -135,6 +146,11 @@ def summary(explained: dict) -> str:
         mark = "yes" if rule["passed"] else "no"
         value = rule["value"] if isinstance(rule["value"], str) else f"{rule['value']:.3g}"
         lines.append(f"[{mark}] {rule['rule']} {rule['threshold']:.3g}: it is {value}")
+    model = explained.get("credibility_model")
+    if model and model["rating_graph"]:
+        distrust = explained["components"]["credibility"]["distrust_share"]["value"]
+        lines.append(f"rating graph: credibility = (1 - distrust share {distrust:.3g}) - {model['distrust_step']:.3g} "
+                     f"x (1 - authenticity {model['authenticity']:.3g}); distrust comes first.")
     sampling = explained.get("spread_sampling")
     if sampling and sampling["rr_sets"]:
         lines.append(f"expected spread {explained['components']['reach']['expected_spread']['value']:,.1f}: "
