@@ -32,13 +32,13 @@ base coins of a row are drawn by geometric skipping (one random number per live 
 edge); extra coins one per evidence edge.
 
 Randomness is counter-based: sample ``s`` draws every number from ``mix64`` of ``(seed, round,
-keys[w], k)``, ``k`` counting its draws. ``keys`` are hashes of the account ids, so a target's RR
-sets do not move when other accounts are added or removed (dense indices shift, the order of rows,
-which is id order, does not). Renaming accounts gives other draws of the same distribution: the
-estimate moves within its error bound, not bitwise. Neither the thread count, the blocks nor a
-split of the sample range over workers changes a sample; hits are integers, summed exactly:
-:func:`reverse_reachable_hits` of ``[0, R)`` equals the sum over any partition of ``[0, R)`` into
-ranges, bitwise.
+keys[w], k)``, ``k`` counting its draws, where ``keys`` is one 64-bit key per account chosen by the
+caller (the engine hashes dense indices, so order-preserving renamings change nothing; keys from
+ids would keep a target's samples when other accounts are added). Reordering accounts gives other
+draws of the same distribution: the estimate moves within its error bound, not bitwise. Neither
+the thread count, the blocks nor a split of the sample range over workers changes a sample; hits
+are integers, summed exactly: :func:`reverse_reachable_hits` of ``[0, R)`` equals the sum over any
+partition of ``[0, R)`` into ranges, bitwise.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def reverse_reachable_hits(out_indptr, out_indices, base_prob, extra_indptr, ext
         out-row) and ``x_ab`` in [0, 1]; the edge is live when its base coin or this one is.
         Empty rows (``extra_indptr`` all 0) for none.
     keys
-        uint64[n]: a hash of every account's id (:func:`int_keys`), distinct in practice.
+        uint64[n]: every account's key (e.g. :func:`int_keys` of its index or id), distinct.
     depth
         Hops of the cascade (>= 1); level ``l`` of an RR set is reached at hop ``l``.
     seed

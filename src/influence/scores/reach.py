@@ -38,7 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 
 from ..config import ScoringConfig
 from ..graph import Graph
@@ -141,12 +140,11 @@ MIN_BUDGET_EDGES = 1 << 20
 MAX_CALL_SAMPLES = 1 << 30
 
 
-def account_keys(ids: pl.Series) -> np.ndarray:
-    """uint64[n]: a hash of every account's id (``mix64`` of an int64 id, polars' hash of a
-    string id): what the spread sampling keys its random numbers on instead of dense indices."""
-    if ids.dtype == pl.Int64:
-        return int_keys(ids.to_numpy())
-    return ids.hash(seed=0).to_numpy().astype(np.uint64)
+def account_keys(n: int) -> np.ndarray:
+    """uint64[n]: the key each account's random numbers are drawn with, ``mix64`` of its dense
+    index. Dense indices are the ranks of the sorted ids, so renaming accounts in an
+    order-preserving way changes nothing (ids stay opaque)."""
+    return int_keys(np.arange(n, dtype=np.int64))
 
 
 def edge_probabilities(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, observed: bool):
@@ -188,7 +186,7 @@ def sampled_spread(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, obs
     target = max(1.0, float(np.quantile(audience, config.mass_quantile))) if n else 1.0
     if n == 0 or config.cascade_depth == 1 or attention.n_edges == 0:  # nothing beyond the audience
         return SampledSpread(np.zeros(n), 0, 0, eps, delta, 0.0, target, 0.0)
-    keys = account_keys(graph.ids)
+    keys = account_keys(n)
     args = (attention.out_indptr, attention.out_indices, *edge_probabilities(graph, pass_on, config, observed), keys,
             config.cascade_depth, config.seed)
     hits, work = _hits(args, 0, n)
