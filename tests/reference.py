@@ -210,6 +210,84 @@ def cascade_spread_bruteforce(n, edges, pass_on, depth, root):
     return expected
 
 
+def ic_live_world_spread(aud, live, depth, root):
+    """Distinct accounts other than ``root`` that see a post of ``root`` in one live-edge world.
+
+    Sharers at hop 0: the root; at hop ``h + 1``: accounts that are not sharers yet and hold a
+    live edge ``(u, x)`` into a sharer ``x`` of hop ``h`` (``u`` sees ``x``'s share and passes it
+    on). Everyone in the audience of a sharer of hops ``0 .. depth - 1`` sees the post.
+    """
+    sharers = {root}
+    frontier = {root}
+    seen = set()
+    for _ in range(depth):
+        nxt = set()
+        for x in frontier:
+            for u in aud[x]:
+                seen.add(u)
+                if (u, x) in live and u not in sharers:
+                    nxt.add(u)
+        sharers |= nxt
+        frontier = nxt
+    seen.discard(root)
+    return len(seen)
+
+
+def ic_spread_exact(n, edges, edge_prob, depth):
+    """Exact expected spread of every account under the edge-level independent cascade.
+
+    ``edges``: ``(u, v, ...)``, ``u`` attends to ``v``; ``edge_prob[(u, v)]``: the probability
+    that ``u`` passes on a post it sees through ``v`` (missing pairs: 0). Enumerates every
+    live-edge world (each edge with 0 < p < 1 is a coin) and averages
+    :func:`ic_live_world_spread`.
+    """
+    aud = audiences(n, edges)
+    pairs = sorted({(int(u), int(v)) for u, v, *_ in edges})
+    certain = {e for e in pairs if edge_prob.get(e, 0.0) >= 1.0}
+    coins = [e for e in pairs if 0.0 < edge_prob.get(e, 0.0) < 1.0]
+    total = np.zeros(n)
+    for outcome in itertools.product((False, True), repeat=len(coins)):
+        prob = 1.0
+        live = set(certain)
+        for e, on in zip(coins, outcome):
+            prob *= edge_prob[e] if on else 1.0 - edge_prob[e]
+            if on:
+                live.add(e)
+        for v in range(n):
+            total[v] += prob * ic_live_world_spread(aud, live, depth, v)
+    return total
+
+
+def ic_spread_monte_carlo(n, edges, edge_prob, depth, runs, rng):
+    """Forward simulation twin of :func:`ic_spread_exact`: ``runs`` cascades per account, every
+    edge's coin flipped once per cascade; returns the mean distinct spread of every account."""
+    aud = audiences(n, edges)
+    out = np.zeros(n)
+    for v in range(n):
+        acc = 0
+        for _ in range(runs):
+            flipped = {}
+            seen = {v}
+            sharers = [v]
+            shared = {v}
+            for hop in range(depth):
+                nxt = []
+                for x in sharers:
+                    for u in aud[x]:
+                        seen.add(u)
+                        if u in shared:
+                            continue
+                        if (u, x) not in flipped:
+                            flipped[(u, x)] = rng.random() < edge_prob.get((u, x), 0.0)
+                        if flipped[(u, x)]:
+                            shared.add(u)
+                            nxt.append(u)
+                sharers = nxt
+            acc += len(seen) - 1
+        out[v] = acc / runs
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Neighbourhood statistics (over CSR rows given as {row: {col: weight}})
 # ---------------------------------------------------------------------------------------------

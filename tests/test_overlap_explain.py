@@ -137,3 +137,34 @@ def test_explain_cli(tmp_path):
 def test_help(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.stdout
+
+
+def test_explain_reports_the_spread_interval_and_the_credibility_model():
+    """On a graph where posts travel beyond the first hop: the interval holds the estimate and the
+    recursion (an upper bound) is not below it; a rating graph says credibility is distrust first."""
+    rng = np.random.default_rng(4)
+    src, dst = rng.integers(0, 300, 3000), rng.integers(0, 300, 3000)
+    keep = src != dst
+    edges = pl.DataFrame({"src": src[keep], "dst": dst[keep]})
+    graph = influence.load(edges)
+    hub = int(graph.ids[int(np.argmax(graph.attention.in_degree))])
+    explained = explain(graph, hub)
+    sampling = explained["spread_sampling"]
+    spread = explained["components"]["reach"]["expected_spread"]["value"]
+    audience = explained["components"]["reach"]["audience"]["value"]
+    assert sampling["rr_sets"] > 0 and sampling["rr_sets"] % graph.n_nodes == 0  # whole rounds
+    assert audience < sampling["low"] <= spread <= sampling["high"]
+    assert spread <= explained["components"]["reach"]["expected_exposures"]["value"] + 1e-9
+    assert sampling["probability"] == pytest.approx(0.99)
+    assert "reverse-reachable sets" in explained["summary"]
+    assert explained["credibility_model"] == {"rating_graph": False}
+    ratings = edges.with_columns(pl.when(pl.col("src") % 7 == 0).then(pl.lit("distrust")).otherwise(pl.lit("trust"))
+                                 .alias("kind"))
+    rated = explain(influence.load(ratings), hub)
+    model = rated["credibility_model"]
+    assert model["rating_graph"] and 0.0 < model["distrust_step"] < 1.0
+    distrust = rated["components"]["credibility"]["distrust_share"]["value"]
+    want = (1.0 - distrust) - model["distrust_step"] * (1.0 - model["authenticity"])
+    assert rated["scores"]["credibility"]["value"] == pytest.approx(min(1.0, max(0.0, want)), rel=1e-12)
+    assert "rating graph: credibility" in rated["summary"]
+    json.dumps(rated)

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 
 import influence
 from influence.config import ScoringConfig
+from influence.engine import Diagnostics
+from influence.kernels.cascade import rr_confidence_interval
 
 SCORE_COLS = ("reach", "credibility", "peer_influence")
 UNIT_COLS = (
@@ -122,17 +124,21 @@ def test_star_hub_has_max_reach(n_leaves):
 
 def test_reach_exact_on_a_chain():
     # 2 follows 1, 1 follows 0: a post of 0 is seen by 1, and by 2 when 1 passes it on
-    scores = _score(_follows([(2, 1), (1, 0)]))
+    scores, diag = _score_diag(_follows([(2, 1), (1, 0)]))
     config = ScoringConfig()
     k, p0 = config.prior_strength, config.reshare_prior
-    p1 = 1.0 - math.exp(-(k * p0) / (1.0 + k))  # account 1's pass-on: it attends to one account
-    assert _by_id(scores, "pass_on")[1] == pytest.approx(p1, rel=1e-12)
+    p1 = 1.0 - math.exp(-p0)  # no reshare in the graph: every account gets the prior
+    assert _by_id(scores, "pass_on") == pytest.approx({0: p1, 1: p1, 2: p1}, rel=1e-12)
     p1 = 1.0 - math.exp(-(0.0 + k * p1) / (1.0 + k))  # on the edge 1 -> 0: no observed reshare
+    # the recursion is exact on this tree; the sampled spread is within its bound of it
+    assert _by_id(scores, "expected_exposures") == pytest.approx({0: 1.0 + p1, 1: 1.0, 2: 0.0}, rel=1e-12)
     spread = _by_id(scores, "expected_spread")
-    assert spread == pytest.approx({0: 1.0 + p1, 1: 1.0, 2: 0.0}, rel=1e-12)
+    assert spread[1] == 1.0 and spread[2] == 0.0  # nothing beyond the first hop: exact
+    low, high = _spread_bounds(scores, diag)
+    assert 1.0 < low[0] <= 1.0 + p1 <= high[0] < 1.0 + 3.0 * p1  # and the bound is informative
     reach = _by_id(scores, "reach")
-    scale = max(2.0, 1.0 + p1)
-    assert reach[0] == pytest.approx(math.log1p(1.0 + p1) / math.log1p(scale), rel=1e-12)
+    scale = max(2.0, spread[0])
+    assert reach[0] == pytest.approx(math.log1p(spread[0]) / math.log1p(scale), rel=1e-12)
     assert reach[1] == pytest.approx(math.log(2.0) / math.log1p(scale), rel=1e-12)
     assert reach[2] == 0.0
 
@@ -212,6 +218,39 @@ def _relabellings(edges, seed):
     return [("int permutation", as_ints), ("strings", as_strings)]
 
 
+def _score_diag(edges, nodes=None, **overrides):
+    diag = Diagnostics()
+    return _quiet(lambda: influence.score(influence.load(edges, nodes=nodes), diagnostics=diag, **overrides)), diag
+
+
+def _spread_bounds(frame, diag):
+    """Per account: the interval of its expected spread that holds for all accounts at once with
+    probability 1 - spread_delta (exact when nothing was sampled)."""
+    spread = np.array(frame["expected_spread"].to_list())
+    audience = np.array(frame["audience"].to_list(), np.float64)
+    sampled = diag.spread
+    if sampled.samples == 0:
+        return spread, spread
+    hits = np.rint((spread - audience) * sampled.samples / frame.height)
+    low, high = rr_confidence_interval(hits, sampled.samples, frame.height, sampled.delta)
+    return audience + low, audience + high
+
+
+def _assert_spread_permuted(original, diag, relabelled, relabelled_diag, mapping):
+    """Other ids draw other random numbers: the spreads agree within their error bounds (both
+    intervals hold the expectation, so the estimates are at most their two widths apart)."""
+    back = {new: old for old, new in mapping.items()}
+    lo, hi = _spread_bounds(original, diag)
+    r_lo, r_hi = _spread_bounds(relabelled, relabelled_diag)
+    want = dict(zip(original["id"].to_list(), zip(original["expected_spread"].to_list(), hi - lo)))
+    got = {back[i]: (v, w) for i, v, w in zip(relabelled["id"].to_list(), relabelled["expected_spread"].to_list(),
+                                               r_hi - r_lo)}
+    assert got.keys() == want.keys()
+    for account, (value, width) in want.items():
+        other, other_width = got[account]
+        assert abs(value - other) <= width + other_width + 1e-9, (account, value, other)
+
+
 def _assert_permuted(original, relabelled, mapping, columns, rtol):
     back = {new: old for old, new in mapping.items()}
     for col in columns:
@@ -226,10 +265,12 @@ def _assert_permuted(original, relabelled, mapping, columns, rtol):
 @SETTINGS
 @given(edges=edge_tables(), seed=st.integers(0, 2**32 - 1))
 def test_relabelling_permutes_reach_and_credibility(edges, seed):
-    original = _score(edges)
+    original, diag = _score_diag(edges)
     for _, mapping in _relabellings(edges, seed):
-        relabelled = _score(_relabel(edges, mapping))
-        _assert_permuted(original, relabelled, mapping, ("reach", "credibility", "expected_spread", "pagerank"), 1e-9)
+        relabelled, relabelled_diag = _score_diag(_relabel(edges, mapping))
+        _assert_permuted(original, relabelled, mapping, ("credibility", "pagerank", "audience", "expected_exposures"),
+                         1e-9)
+        _assert_spread_permuted(original, diag, relabelled, relabelled_diag, mapping)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -248,7 +289,9 @@ def test_relabelling_permutes_peer_influence_minimal():
     """Minimal case: the chain 1 -> 2 -> 0 -> 4 with every id negated."""
     edges = _follows([(0, 4), (1, 2), (2, 0)])
     mapping = {i: -i for i in (0, 1, 2, 4)}
-    _assert_permuted(_score(edges), _score(_relabel(edges, mapping)), mapping, SCORE_COLS, 1e-9)
+    (original, diag), (relabelled, relabelled_diag) = _score_diag(edges), _score_diag(_relabel(edges, mapping))
+    _assert_permuted(original, relabelled, mapping, ("credibility", "peer_influence"), 1e-9)
+    _assert_spread_permuted(original, diag, relabelled, relabelled_diag, mapping)
 
 
 def test_relabelling_permutes_credibility_with_many_reciprocal_partners():
@@ -400,9 +443,11 @@ def test_sponsored_share_lowers_credibility():
 
 
 def test_distrust_lowers_credibility():
+    """A social graph with a few negative signals (under 1% of the rows): a multiplicative penalty."""
     pairs = _bots_vs_genuine_graph()
     edges = _follows(pairs)
-    distrusted = pl.concat([edges, _edges([(u, 600, "distrust") for u in range(30, 36)])])
+    distrusted = pl.concat([edges, _edges([(u, 600, "distrust") for u in range(30, 32)])])
+    assert 2 < 0.01 * distrusted.height
     base, after = _score(edges), _score(distrusted)
     assert _row(base, 600)["distrust_share"] == 0.0
     assert _row(after, 600)["distrust_share"] > 0.0
@@ -411,6 +456,44 @@ def test_distrust_lowers_credibility():
     assert base.filter(others)["credibility"].equals(after.filter(others)["credibility"])
     # negative signals never add reach
     assert base["reach"].equals(after["reach"])
+
+
+def _rating_graph():
+    """Trust ratings among 0..39 (each rates 4 others, 15 distrust one); 100 is rated by 5 genuine raters, 3 of whom
+    distrust it; 200 is rated by 5 mass-rating accounts (each rates 60 accounts, nobody rates them)."""
+    rng = np.random.default_rng(3)
+    rows = [(u, int(v), "trust", float(rng.integers(1, 4))) for u in range(40) for v in rng.choice(40, 4, replace=False)
+            if v != u]
+    rows += [(u, (u + 7) % 40, "distrust") for u in range(20, 35)]  # some distrust among them too
+    rows += [(u, 100, "trust") for u in range(10, 12)] + [(u, 100, "distrust") for u in range(12, 15)]
+    for m in range(300, 305):
+        rows += [(m, 200, "trust")] + [(m, v, "trust") for v in range(40)] + [(m, 1000 + v, "trust") for v in range(20)]
+    return _edges(rows)
+
+
+def test_rating_graph_ranks_received_distrust_first():
+    from influence.scores.credibility import SIGNED_MIN_SHARE
+
+    edges = _rating_graph()
+    assert (edges["kind"] == "distrust").sum() >= SIGNED_MIN_SHARE * edges["weight"].sum()
+    scores = _score(edges)
+    distrusted, inauthentic = _row(scores, 100), _row(scores, 200)
+    # 200's raters are mass-raters: its authenticity is low, but nobody distrusts it
+    assert inauthentic["audience_authenticity"] < distrusted["audience_authenticity"]
+    assert inauthentic["distrust_share"] == 0.0 < distrusted["distrust_share"]
+    assert distrusted["credibility"] < inauthentic["credibility"]
+    # the formula, account by account: tau from the median number of signals received
+    g = scores.sort("id")
+    received = edges.filter(pl.col("src") != pl.col("dst")).unique(["src", "dst", "kind"]).group_by("dst").len()
+    m = float(np.median(received.group_by("dst").agg(pl.col("len").sum())["len"].to_numpy()))
+    tau = 1.0 / (1.0 + m + 0.5 * ScoringConfig().prior_strength)
+    authenticity = g["genuineness"] * g["audience_authenticity"] * g["engagement_authenticity"]
+    want = ((1.0 - g["distrust_share"]) - tau * (1.0 - authenticity)).clip(0.0, 1.0)
+    np.testing.assert_allclose(g["credibility"].to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-15)
+    # without the distrust rows the same graph is scored by the multiplicative model
+    unsigned = _score(edges.filter(pl.col("kind") != "distrust")).sort("id")
+    assert unsigned["credibility"].to_list() != g["credibility"].to_list()
+    assert _row(unsigned, 200)["credibility"] < _row(unsigned, 100)["credibility"]
 
 
 def test_pod_score_exact():

@@ -129,7 +129,7 @@ def _summary_line(graph, diag, started) -> str:
     total = time.perf_counter() - started
     phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
     return (f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
-            f"{diag.tier_mode} tiers; {total:.2f} s ({phases})")
+            f"{diag.tier_mode} tiers; {_spread_note(diag.spread)}; {total:.2f} s ({phases})")
 
 
 def _table_view(frame: pl.DataFrame) -> pl.DataFrame:
@@ -234,6 +234,14 @@ def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timing
         if not quiet:
             click.echo(_summary_line(graph, diag, started) + f"; wrote {output} ({len(page) / 1e6:.2f} MB)",
                        err=True)
+
+
+def _spread_note(spread) -> str:
+    """The sampling behind ``expected_spread`` and its error bound, in a few words."""
+    if spread is None or spread.samples == 0:
+        return "spread exact (nothing beyond the first hop)"
+    return (f"spread from {spread.samples:,} RR sets, within {spread.target_epsilon:.0%} at audience "
+            f">= {spread.target:,.0f} with probability {1 - spread.delta:.0%}")
 
 
 @main.command()

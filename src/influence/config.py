@@ -118,8 +118,16 @@ class ScoringConfig:
         An account is a mass candidate when its reach is in the top ``1 - mass_quantile``.
     micro_min_concentration
         Least share of a micro-influencer's audience inside its main community, in [0, 1].
+    spread_epsilon, spread_delta
+        Error bound the expected spread is sampled for (reverse-reachable sets): relative error
+        ``spread_epsilon`` in (0, 1] at the ``mass_quantile`` audience, all accounts at once, with
+        probability ``1 - spread_delta``, ``spread_delta`` in (0, 0.5].
+    spread_budget
+        Cap of that sampling in edge visits per attention edge (> 0; graphs under 2**20 edges
+        count as 2**20): when the bound needs more samples, fewer are drawn and the bound reached
+        is reported.
     seed
-        Seed of every randomised step (community detection order).
+        Seed of every randomised step (community detection order, spread sampling, sketches).
     """
 
     kind_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_WEIGHTS))
@@ -135,6 +143,9 @@ class ScoringConfig:
     tier_mode: str = "auto"
     mass_quantile: float = 0.99
     micro_min_concentration: float = 0.6
+    spread_epsilon: float = 0.1
+    spread_delta: float = 0.01
+    spread_budget: float = 4.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -160,6 +171,9 @@ class ScoringConfig:
             raise ConfigError(f"tier_mode must be auto, absolute or relative, got {self.tier_mode!r}")
         _check_range("mass_quantile", self.mass_quantile, 0.5, 0.999999)
         _check_range("micro_min_concentration", self.micro_min_concentration, 0.0, 1.0)
+        _check_range("spread_epsilon", self.spread_epsilon, 0.0, 1.0, lo_open=True)
+        _check_range("spread_delta", self.spread_delta, 0.0, 0.5, lo_open=True)
+        _check_range("spread_budget", self.spread_budget, 0.0, 1e6, lo_open=True)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"seed must be an integer in [0, 2**63), got {self.seed!r}")
 

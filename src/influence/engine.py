@@ -49,6 +49,9 @@ class Diagnostics:
     tier_mode: str = ""
     unavailable: list = field(default_factory=list)
     segment_thresholds: object = None
+    spread: object = None  # scores.reach.SampledSpread: RR sets drawn and the error bound reached
+    rating_graph: bool = False  # credibility scored distrust first (negative signals >= 1% of rows)
+    distrust_step: float = 0.0  # tau of the rating-graph credibility
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
@@ -138,8 +141,10 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         warnings.warn(message, MissingSignalWarning, stacklevel=2)
 
     reach = timed("reach", compute_reach, graph, config)
+    diag.spread = reach.sampled
     comm = timed("communities", compute_communities, graph, config)
     cred = timed("credibility", compute_credibility, graph, followers, comm.community, config)
+    diag.rating_graph, diag.distrust_step = cred.signed, cred.distrust_step
     peer = timed("peer_influence", compute_peer_influence, graph, comm.community, config)
     diag.pagerank_iterations, diag.pagerank_residual = peer.n_iter, peer.residual
     diag.community_sweeps, diag.communities_from_topic = comm.n_sweeps, comm.from_topic

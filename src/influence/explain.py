@@ -10,11 +10,12 @@ from .accounts import account_indices
 from .config import ScoringConfig
 from .engine import Diagnostics, load, score
 from .graph import Graph
+from .kernels.cascade import rr_confidence_interval
 
 SCORES = ("reach", "credibility", "peer_influence", "score")
 #: Components shown under each score, in the order of docs/scoring.md.
 COMPONENTS = {
-    "reach": ("audience", "two_hop_audience", "expected_spread", "pass_on"),
+    "reach": ("audience", "expected_spread", "expected_exposures", "two_hop_audience", "pass_on"),
     "credibility": (
         "genuineness", "audience_authenticity", "engagement_authenticity", "engagement_rate",
         "relative_engagement", "pod_score", "trust", "distrust_share", "sponsored_share",
@@ -65,6 +66,33 @@ def _rules(row: dict, t) -> list[dict]:
     return rules
 
 
+def _spread_sampling(spread, row: dict, n_nodes: int) -> dict:
+    """How ``expected_spread`` was estimated, and bounds of this account's expected spread that
+    hold for all accounts at once with probability ``1 - spread_delta``."""
+    value = row["expected_spread"]
+    if spread is None or spread.samples == 0:
+        return {"rr_sets": 0, "low": value, "high": value, "probability": 1.0}
+    beyond_now = value - row["audience"]  # audience here includes followers only the node table reports
+    hits = round(max(beyond_now, 0.0) * spread.samples / n_nodes)
+    low, high = rr_confidence_interval(np.array([hits]), spread.samples, n_nodes, spread.delta)
+    return {
+        "rr_sets": spread.samples,
+        "low": row["audience"] + float(low[0]),
+        "high": row["audience"] + float(high[0]),
+        "probability": 1.0 - spread.delta,
+    }
+
+
+def _credibility_model(diag, row: dict) -> dict:
+    """Which credibility formula applied (docs/scoring.md): on a rating graph distrust comes
+    first and authenticity moves an account by at most ``distrust_step``."""
+    if not diag.rating_graph:
+        return {"rating_graph": False}
+    authenticity = (row["genuineness"] * row["audience_authenticity"] * row["engagement_authenticity"]
+                    * (1.0 - 0.5 * row["sponsored_share"]))
+    return {"rating_graph": True, "distrust_step": diag.distrust_step, "authenticity": authenticity}
+
+
 def explain(graph, account, config: ScoringConfig | None = None, **overrides) -> dict:
     """Every score of ``account`` broken into its components, as a JSON-ready dict.
 
@@ -92,6 +120,8 @@ def explain(graph, account, config: ScoringConfig | None = None, **overrides) ->
         "scores": {name: entry(name) for name in SCORES},
         "components": {group: {name: entry(name) for name in names} for group, names in COMPONENTS.items()},
         "rules": _rules(row, diag.segment_thresholds),
+        "spread_sampling": _spread_sampling(diag.spread, row, graph.n_nodes),
+        "credibility_model": _credibility_model(diag, row),
         "unavailable": list(diag.unavailable),
     }
     out["summary"] = summary(out)
@@ -116,6 +146,16 @@ def summary(explained: dict) -> str:
         mark = "yes" if rule["passed"] else "no"
         value = rule["value"] if isinstance(rule["value"], str) else f"{rule['value']:.3g}"
         lines.append(f"[{mark}] {rule['rule']} {rule['threshold']:.3g}: it is {value}")
+    model = explained.get("credibility_model")
+    if model and model["rating_graph"]:
+        distrust = explained["components"]["credibility"]["distrust_share"]["value"]
+        lines.append(f"rating graph: credibility = (1 - distrust share {distrust:.3g}) - {model['distrust_step']:.3g} "
+                     f"x (1 - authenticity {model['authenticity']:.3g}); distrust comes first.")
+    sampling = explained.get("spread_sampling")
+    if sampling and sampling["rr_sets"]:
+        lines.append(f"expected spread {explained['components']['reach']['expected_spread']['value']:,.1f}: "
+                     f"between {sampling['low']:,.1f} and {sampling['high']:,.1f} with probability "
+                     f"{sampling['probability']:.0%} ({sampling['rr_sets']:,} reverse-reachable sets).")
     for note in explained["unavailable"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)

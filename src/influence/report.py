@@ -354,7 +354,7 @@ def _map_figure(Figure, FigureCanvasSVG, scores, lists, max_points, seed):
             coll.set_gid(f"shortlist-{seg}")
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("reach (expected exposures within three reshare hops, log-scaled to 0-1)")
+        ax.set_xlabel("reach (audience + expected independent-cascade spread, log-scaled to 0-1)")
         ax.set_ylabel("credibility (genuine, engaged audience, 0-1)")
         ax.grid(True, color="#e6e6e6", linewidth=0.6, zorder=0)
         ax.set_axisbelow(True)

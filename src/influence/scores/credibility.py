@@ -37,6 +37,16 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     ``genuineness * audience_authenticity * (0.5 engagement_authenticity + 0.5
     relative_engagement) * sqrt(min(1, 2 trust)) * (1 - 0.5 sponsored_share)
     * (1 - distrust_share)``; without interaction edges the engagement factor is left out.
+``credibility`` on a rating graph
+    When negative signals are at least ``SIGNED_MIN_SHARE`` of the signal rows (follows,
+    interaction events and negative events), the ratings are the direct evidence and distrust
+    comes first: ``(1 - distrust_share) - tau * (1 - authenticity)``, ``authenticity =
+    genuineness * audience_authenticity * engagement_authenticity * (1 - 0.5 sponsored_share)``,
+    ``tau = 1 / (1 + m + k/2)`` the distrust share one negative rating gives an account with the
+    graph's median number ``m`` of signals received. Authenticity moves an account by at most
+    one negative rating of a typical account, so received distrust is not outweighed by volume.
+    ``trust`` and ``relative_engagement`` are left out there: both are read from the same ratings
+    (positive ones only) that the distrust share already weighs.
 """
 
 from __future__ import annotations
@@ -50,6 +60,10 @@ from ..graph import Graph
 from ..kernels.neighbourhood import neighbour_sums, reciprocal_ring
 from .common import logistic, parallel_chunks, shrunk_ratio
 from .trust import compute_trust
+
+#: Share of the signal rows that must be negative for a graph to be scored as a rating graph (a
+#: social graph with a few blocks or reports keeps the multiplicative distrust penalty).
+SIGNED_MIN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,8 @@ class CredibilityResult:
     sponsored_share: np.ndarray
     credibility: np.ndarray
     has_interactions: bool
+    signed: bool = False  # scored as a rating graph (distrust first)
+    distrust_step: float = 0.0  # tau: the distrust share of one negative rating on a typical account
 
 
 def genuineness(graph: Graph) -> np.ndarray:
@@ -162,6 +178,10 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     else:
         cred = audience_auth * trust_factor * penalty
     cred = cred * g  # an account that itself looks like a bot or a mass-follower is not credible
+    signed, tau = rating_graph(graph, k)
+    if signed:
+        authenticity = g * audience_auth * engagement_auth * (1.0 - 0.5 * sponsored)
+        cred = (1.0 - distrust) - tau * (1.0 - authenticity)
     return CredibilityResult(
         genuineness=g,
         audience_authenticity=audience_auth,
@@ -174,4 +194,20 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
         sponsored_share=sponsored,
         credibility=np.clip(cred, 0.0, 1.0),
         has_interactions=has_interactions,
+        signed=signed,
+        distrust_step=tau,
     )
+
+
+def rating_graph(graph: Graph, prior_strength: float) -> tuple[bool, float]:
+    """``(signed, tau)``: whether negative signals are at least ``SIGNED_MIN_SHARE`` of the signal
+    rows, and the distrust share one negative rating gives an account that received the graph's
+    median number of signals (``1 / (1 + m + k/2)``, counted in distinct accounts)."""
+    negative = float(graph.negative.in_data.sum())
+    if negative == 0.0:
+        return False, 0.0
+    total = negative + float(graph.events.in_data.sum()) + float(graph.follow.in_data.sum())
+    received = graph.negative.in_degree + graph.events.in_degree + graph.follow.in_degree
+    rated = received[received > 0]
+    median = float(np.median(rated)) if rated.size else 0.0
+    return negative >= SIGNED_MIN_SHARE * total, 1.0 / (1.0 + median + 0.5 * prior_strength)
