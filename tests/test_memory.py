@@ -51,3 +51,33 @@ def test_cli_limit_is_one_error_line_and_no_output(tmp_path):
         "use a machine with more memory or a sample of the graph"
     ]
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_load_releases_the_input_tables_before_the_layer_build(monkeypatch):
+    """The raw polars edge table (about 28 bytes per row) is freed before the layers are built."""
+    import weakref
+
+    import influence.engine as engine
+    import influence.graph as graph_module
+
+    tables, alive = [], []
+    read_input, build_layers = engine.read_input, graph_module._build_layers
+
+    def read(*args, **kwargs):
+        raw = read_input(*args, **kwargs)
+        tables.append(weakref.ref(raw.edges))
+        return raw
+
+    def build(*args, **kwargs):
+        alive.append(tables[0]() is not None)
+        return build_layers(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "read_input", read)
+    monkeypatch.setattr(graph_module, "_build_layers", build)
+    graph = influence.load(SAMPLE)
+    assert alive == [False] and graph.report.n_rows == 53_341
+    # A caller that keeps the input keeps it alive (what this test would see without the release).
+    raw = engine._read_checked(SAMPLE, None, "src", "dst", None)
+    tables[0] = weakref.ref(raw.edges)
+    graph_module.build_graph(raw)
+    assert alive == [False, True]
