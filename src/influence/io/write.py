@@ -2,6 +2,11 @@
 
 A file output is written to a temporary file in the destination directory and renamed into
 place only when complete, so a failure or an interruption never leaves a partial file.
+
+Temporary files are named ``.NAME.PID.XXXXXXXX.tmp`` (hidden, the final name, the writing
+process's id): an error, Ctrl-C or SIGTERM removes them at once; only a process killed outright
+(SIGKILL, power loss) can leave one, and the next write of the same ``NAME`` in that directory
+removes those whose process is gone (:func:`remove_stale_temps`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,48 @@ from ..errors import InfluenceError
 FORMATS = ("table", "csv", "json", "parquet")
 
 
+def temp_prefix(path: Path) -> str:
+    """Name prefix of this process's temporary files for ``path``: ``.NAME.PID.``."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0  # PermissionError: someone else's live process
+    return True
+
+
+def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
+    """Remove temporary files left beside ``path`` by writers that no longer run.
+
+    Matches ``.NAME.PID.*.tmp`` (see the module docstring) whose ``PID`` is not a live process
+    on this machine; files of live writers are kept. Returns the paths removed. Errors (a
+    directory that cannot be listed, a file removed meanwhile) are ignored: this is tidying.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        candidates = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    for candidate in candidates:
+        pid = candidate.name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)
@@ -29,8 +76,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         raise InfluenceError(f"{path}: directory {directory} does not exist")
     if path.is_dir():
         raise InfluenceError(f"{path}: is a directory; expected a file name")
+    remove_stale_temps(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=directory)
     except OSError as exc:
         raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
