@@ -406,7 +406,8 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
                 f"{source}: column 'ts' has type {ts_type}; expected integers (unix seconds), "
                 "datetimes or dates"
             )
-        select.append(pl.col("ts"))
+    # Checked in a query of its own: the column is never held beside the edge table.
+    ts_range = _check_timestamps(frame, ts_type, source) if has_ts else None
     try:
         df = frame.select(select).collect()
     except Exception as exc:
@@ -414,10 +415,6 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
 
     if df.height == 0:
         raise EmptyGraphError(f"{source}: the edge table is empty")
-    ts_range = None
-    if has_ts:
-        ts_range = _check_timestamps(df["ts"], source)
-        df = df.drop("ts")
     # Every check in one pass; the offending row is looked up only when a check fails.
     checks = [pl.col("src").null_count().alias("src_nulls"), pl.col("dst").null_count().alias("dst_nulls")]
     if id_type == pl.Int64:
@@ -465,33 +462,38 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
     return edges, kinds, kind_table, ts_range
 
 
-def _check_timestamps(ts: pl.Series, source: str) -> tuple | None:
-    """``(first, last)`` of a ``ts`` column in unix seconds, or None when every value is null.
+def _check_timestamps(frame: pl.LazyFrame, ts_type, source: str) -> tuple | None:
+    """``(first, last)`` of the ``ts`` column in unix seconds, or None when every value is null.
 
     Integers are unix seconds; datetimes (any unit; with a time zone, its instant) and dates
     count from 1970-01-01 UTC. Nulls are allowed (time unknown). A value outside
     ``[TS_MIN, TS_MAX)`` (1970 to 2099) raises a :class:`SchemaError` naming its row; integers
-    that look like milliseconds or microseconds are named so.
+    that look like milliseconds, microseconds or nanoseconds are named so.
+
+    One streaming query for the minimum and maximum (the column is not materialised); the
+    offending row is looked up only when there is one.
     """
-    given = ts
-    if ts.dtype not in _INT_TYPES:
-        ts = ts.dt.epoch("s")
-    first, last = ts.min(), ts.max()
+    is_int = ts_type in _INT_TYPES
+    seconds = pl.col("ts") if is_int else pl.col("ts").dt.epoch("s")
+    try:
+        first, last = frame.select(seconds.min(), seconds.max().alias("last")).collect(engine="streaming").row(0)
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
     if first is None:
         return None
     if first >= TS_MIN and last < TS_MAX:
         return int(first), int(last)
-    bad = (ts < TS_MIN) | (ts >= TS_MAX)
-    row = int(bad.arg_true()[0])
-    value = int(ts[row])
+    bad = (seconds < TS_MIN) | (seconds >= TS_MAX)
+    row = frame.select(bad.arg_true().first()).collect().item()
+    given, value = frame.select(pl.col("ts").slice(row, 1), seconds.slice(row, 1).alias("s")).collect().row(0)
     hint = ""
-    if value >= TS_MAX and given.dtype in _INT_TYPES:
+    if value >= TS_MAX and is_int:
         for unit, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
             if TS_MIN <= value // scale < TS_MAX:
                 hint = f" (it looks like {unit}: divide by {scale:,})"
                 break
     raise SchemaError(
-        f"{source}: column 'ts' value {given[row]} in data row {row} is out of range{hint}; "
+        f"{source}: column 'ts' value {given} in data row {row} is out of range{hint}; "
         "expected times from 1970-01-01 to before 2100-01-01 UTC (integers are unix seconds)"
     )
 
