@@ -112,7 +112,7 @@ def test_whole_benchmark_report_and_json(scale, workdir, tmp_path):
     text = report.read_text()
     data = json.loads(raw.read_text())
     (res,) = data["results"]
-    assert res["n_rows"] > 30_000
+    assert res["n_rows"] > 10_000
     assert set(res["times"]) >= {"scipy", "influence rank (warm, whole process)",
                                  "influence rank (warm, OMP_WAIT_POLICY=PASSIVE)"}
     assert all(v > 0 and math.isfinite(v) for v in res["times"].values())
