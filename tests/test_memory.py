@@ -24,7 +24,7 @@ def test_parse_size():
 def test_need_grows_with_rows_only():
     assert needed_bytes(2_000_000) > needed_bytes(1_000_000)
     check_memory(1_000, "x", "1G")  # fits
-    with pytest.raises(influence.InfluenceError, match="x: 10,000,000 edge rows need about 1.9 GiB"):
+    with pytest.raises(influence.InfluenceError, match="x: 10,000,000 edge rows need about 1.4 GiB"):
         check_memory(10_000_000, "x", "1G")
 
 
@@ -47,7 +47,7 @@ def test_cli_limit_is_one_error_line_and_no_output(tmp_path):
     result = CliRunner().invoke(main, ["rank", SAMPLE, "--max-memory", "100M", "--format", "csv", "--output", str(out)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: datasets/sample: 53,341 edge rows need about 0.4 GiB, more than --max-memory 0.1 GiB allows; "
+        "Error: datasets/sample: 53,341 edge rows need about 0.3 GiB, more than --max-memory 0.1 GiB allows; "
         "use a machine with more memory or a sample of the graph"
     ]
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -153,3 +153,19 @@ def test_json_is_rendered_piecewise_with_the_same_bytes():
         assert render(frame, "json") == naive(frame)
         for rows_per_piece in (1, 3, 1000):
             assert _render_json(frame, rows_per_piece) == naive(frame)
+
+
+def test_freed_pages_are_returned_unless_the_user_says_otherwise():
+    """influence asks polars' allocator to return freed pages at once (else the released input
+    stays resident through the layer build); a value the user exported wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import influence, os; print(os.environ['_RJEM_MALLOC_CONF'])"
+    env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert ours.stdout.strip().endswith(",dirty_decay_ms:0,muzzy_decay_ms:0")  # after polars' own (last wins)
+    env["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:5000"
+    theirs = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert theirs.stdout.strip().endswith(",dirty_decay_ms:5000")
