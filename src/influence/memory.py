@@ -6,9 +6,10 @@ dense int32 indices and every array is sized by rows or accounts.
 Calibration (peak RSS of ``influence rank`` measured with ``/usr/bin/time -v`` on generated
 worlds of about 24 rows per account; docs/benchmarks-performance.md): 270 MiB for 53k rows (the
 interpreter, numba, polars and the kernels); above that 47-49 bytes per row at 5M and 20M rows
-with the default ``--top 20``, up to 90 when polars keeps freed pages (a library user who
-imported polars before influence), 75 with string ids, and 85-97 with ``--segment all --format
-csv`` (the output then grows with the accounts: about 0.9 KB per account). ``BASE_BYTES`` and
+with the default ``--top 20``; 56-60 with polars' own allocator settings (a library user who
+imported polars before influence, see ``influence/__init__.py``) and up to 90 when freed pages
+are kept for 10 s; 75 with string ids; 85-97 with ``--segment all --format csv`` (the output
+then grows with the accounts: about 0.9 KB per account). ``BASE_BYTES`` and
 ``BYTES_PER_ROW`` stay 12-30% above every one of those. Not covered: ``--segment all --format
 json`` of every account, about 3 KB per account more (1.17 GB at 5M rows and 215k accounts
 against an estimate of 0.9 GB).
