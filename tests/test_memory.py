@@ -146,7 +146,8 @@ def test_json_is_rendered_piecewise_with_the_same_bytes():
     Python dicts took 2.4 GB for 215,000 accounts), byte for byte what json.dumps gives."""
     import json
     import math
-    import warnings
+
+    import numpy as np
 
     from influence.io.write import _render_json, render
 
@@ -155,9 +156,13 @@ def test_json_is_rendered_piecewise_with_the_same_bytes():
                 for row in frame.iter_rows(named=True)]
         return (json.dumps(rows, ensure_ascii=False, indent=1) + "\n").encode()
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scores = influence.score(influence.load(SAMPLE))
+    n = 5000  # more than one slice of the default size
+    rng = np.random.default_rng(0)
+    scores = pl.DataFrame({
+        "rank": np.arange(1, n + 1), "id": rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64),
+        "name": [None if i % 7 == 0 else f"acct_{i}_ü" for i in range(n)],
+        "reach": rng.random(n), "score": np.where(np.arange(n) % 11 == 0, np.nan, rng.random(n)),
+    })
     odd = pl.DataFrame({"a": [1.0, float("nan"), float("inf"), None], "b": ['é\n"x', None, "z", "ü"],
                         "c": [[1], [2], None, []], "d": [2**63 - 1, -(2**63), 0, None]})
     for frame in (scores, scores.head(0), scores.head(1), odd):
