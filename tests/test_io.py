@@ -632,6 +632,92 @@ def bad_empty_csv(tmp_path):
     return [p], ["zero.csv", "empty"]
 
 
+def bad_list_ids(tmp_path):
+    p = _parquet(tmp_path / "listids.parquet", src=[[1], [2]], dst=[2, 3])
+    return [p], ["listids.parquet", "'src'", "List(Int64)", "integers or strings"]
+
+
+def bad_struct_ids(tmp_path):
+    p = _parquet(tmp_path / "structids.parquet", src=[1, 2], dst=[{"a": 1}, {"a": 2}])
+    return [p], ["structids.parquet", "'dst'", "Struct", "integers or strings"]
+
+
+def bad_bool_ids(tmp_path):
+    p = _parquet(tmp_path / "boolids.parquet", src=[True, False], dst=[False, True])
+    return [p], ["boolids.parquet", "'src'", "Boolean", "integers or strings"]
+
+
+def bad_float_dst_only(tmp_path):
+    p = _parquet(tmp_path / "floatdst.parquet", src=[1, 2], dst=[2.0, 3.0])
+    return [p], ["floatdst.parquet", "'dst'", "Float64", "integers or strings"]
+
+
+def bad_null_only_ids(tmp_path):
+    p = _parquet(tmp_path / "nullonly.parquet", src=[1, 2], dst=[None, None])
+    return [p], ["nullonly.parquet", "'dst'", "Null", "missing"]
+
+
+def bad_null_only_typed_ids(tmp_path):
+    """Every id null in an Int64 column: the first null row is named."""
+    p = _parquet(tmp_path / "nulltyped.parquet", src=pl.Series([None, None], dtype=pl.Int64), dst=[1, 2])
+    return [p], ["nulltyped.parquet", "'src'", "null", "row 0"]
+
+
+def bad_mixed_int_and_categorical_ids(tmp_path):
+    p = _parquet(tmp_path / "mixcat.parquet", src=[1, 2], dst=pl.Series(["a", "b"], dtype=pl.Categorical))
+    return [p], ["mixcat.parquet", "'src'", "'dst'", "Int64", "Categorical", "same id type"]
+
+
+def bad_mixed_string_and_uint_ids(tmp_path):
+    p = _parquet(tmp_path / "mixuint.parquet", src=["a", "b"], dst=pl.Series([1, 2], dtype=pl.UInt32))
+    return [p], ["mixuint.parquet", "String", "UInt32", "same id type"]
+
+
+def _bad_ts(tmp_path, name, ts, words):
+    p = _parquet(tmp_path / name, src=[1, 2, 3], dst=[2, 3, 1], ts=ts)
+    return [p], [name, "'ts'", *words]
+
+
+def bad_ts_float(tmp_path):
+    return _bad_ts(tmp_path, "tsfloat.parquet", [1.7e9, 1.7e9, 1.7e9], ["Float64", "unix seconds"])
+
+
+def bad_ts_string(tmp_path):
+    return _bad_ts(tmp_path, "tsstring.parquet", ["2024-01-01"] * 3, ["String", "datetimes"])
+
+
+def bad_ts_bool(tmp_path):
+    return _bad_ts(tmp_path, "tsbool.parquet", [True, False, True], ["Boolean", "integers"])
+
+
+def bad_ts_negative(tmp_path):
+    return _bad_ts(tmp_path, "tsneg.parquet", [1_700_000_000, -5, 0], ["-5", "row 1", "out of range", "1970"])
+
+
+def bad_ts_milliseconds(tmp_path):
+    return _bad_ts(tmp_path, "tsms.parquet", [1_700_000_000, 1_700_000_001, 1_700_000_000_123],
+                   ["1700000000123", "row 2", "milliseconds", "2100"])
+
+
+def bad_ts_datetime_before_1970(tmp_path):
+    import datetime as dt
+
+    ts = [dt.datetime(2024, 1, 1), None, dt.datetime(1969, 12, 31, 23, 59)]
+    return _bad_ts(tmp_path, "tsold.parquet", ts, ["1969-12-31 23:59", "row 2", "out of range"])
+
+
+def bad_ts_csv_text(tmp_path):
+    p = tmp_path / "ts.csv"
+    p.write_text("src,dst,ts\n1,2,2024-01-01 10:00:00\n2,3,\n3,1,yesterday\n")
+    return [p], ["ts.csv", "'ts'", "'yesterday'", "row 2", "date-time"]
+
+
+def bad_ts_csv_beyond_2100(tmp_path):
+    p = tmp_path / "tsus.csv"
+    p.write_text("src,dst,ts\n1,2,1700000000\n2,3,1700000000000000\n")
+    return [p], ["tsus.csv", "'ts'", "row 1", "microseconds"]
+
+
 BAD_INPUTS = [
     bad_missing, bad_text_as_parquet, bad_zero_bytes, bad_truncated, bad_corrupt_middle, bad_corrupt_footer,
     bad_no_src, bad_no_dst, bad_mixed_id_types, bad_float_ids, bad_null_ids, bad_null_string_ids,
@@ -640,6 +726,10 @@ BAD_INPUTS = [
     bad_node_duplicate_ids, bad_node_missing_file, bad_node_no_id, bad_node_negative_followers,
     bad_directory_without_edges, bad_edge_list_one_field, bad_edge_list_non_numeric_weight,
     bad_edge_list_negative_weight, bad_edge_list_only_comments, bad_empty_csv,
+    bad_list_ids, bad_struct_ids, bad_bool_ids, bad_float_dst_only, bad_null_only_ids, bad_null_only_typed_ids,
+    bad_mixed_int_and_categorical_ids, bad_mixed_string_and_uint_ids,
+    bad_ts_float, bad_ts_string, bad_ts_bool, bad_ts_negative, bad_ts_milliseconds, bad_ts_datetime_before_1970,
+    bad_ts_csv_text, bad_ts_csv_beyond_2100,
 ]
 
 
@@ -659,6 +749,54 @@ def test_bad_input_library_raises_influence_error(tmp_path, make):
     args, _ = make(tmp_path)
     with pytest.raises(influence.InfluenceError):
         influence.load(args[0])
+
+
+def test_mixed_integer_widths_are_one_id_type(reference_scores):
+    """src Int32 and dst UInt64 are both integers: accepted, the same scores as Int64."""
+    edges = sample_edges().with_columns(pl.col("src").cast(pl.Int32), pl.col("dst").cast(pl.UInt64))
+    assert_same_scores(scores_of(edges), reference_scores)
+
+
+@pytest.mark.parametrize("form", ["int", "uint32", "datetime_ms", "datetime_tz", "date", "with_nulls", "all_null", "csv_int", "csv_datetime"])
+def test_ts_accepted_forms_change_no_score_and_record_the_range(tmp_path, reference_scores, form):
+    import datetime as dt
+
+    edges = sample_edges()
+    n = edges.height
+    seconds = pl.Series("ts", np.linspace(1_600_000_000, 1_700_000_000, n).astype(np.int64))
+    first, last = 1_600_000_000, 1_700_000_000
+    if form == "int":
+        ts = seconds
+    elif form == "uint32":
+        ts = seconds.cast(pl.UInt32)
+    elif form == "datetime_ms":
+        ts = (seconds * 1000).cast(pl.Datetime("ms"))
+    elif form == "datetime_tz":
+        ts = (seconds * 1_000_000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").dt.convert_time_zone("Europe/Paris")
+    elif form == "date":
+        ts = (seconds * 1000).cast(pl.Datetime("ms")).dt.date()
+        first, last = first - first % 86400, last - last % 86400
+    elif form == "with_nulls":
+        ts = seconds.scatter([0, n - 1], None)
+        first, last = int(seconds[1]), int(seconds[n - 2])
+    else:
+        ts = seconds
+    frame = edges.with_columns(ts.alias("ts"))
+    if form == "all_null":
+        frame = edges.with_columns(pl.lit(None).alias("ts"))
+        first = last = None
+    if form.startswith("csv"):
+        path = tmp_path / "e.csv"
+        if form == "csv_datetime":
+            frame = frame.with_columns(pl.from_epoch("ts", "s").dt.strftime("%Y-%m-%d %H:%M:%S"))
+        frame.write_csv(path)
+    else:
+        path = tmp_path / "e.parquet"
+        frame.write_parquet(path)
+    graph = influence.load(path)
+    assert graph.report.ts_range == (None if first is None else (first, last))
+    assert "ts" not in influence.io.read_input(path).edges.columns  # validated, not kept
+    assert_same_scores(scores_of(path), reference_scores)
 
 
 def test_bad_dataframe_input_raises_schema_error():

@@ -15,6 +15,13 @@ import os as _os
 # 2-thread kernels up to 18x slower (PERF-NOTES, benchmarks). Passive waiting removes the penalty.
 # Set before numba starts its thread pool; a value the user exported wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# polars' allocator (jemalloc; polars configures it to keep freed pages for 0.5-1.5 s) kept the
+# input table that graph.build_graph releases before the layer build (28 bytes per row)
+# resident through the build, the peak of a run: at 20M rows 1.41 GiB against 1.20 GiB when
+# freed pages are returned at once, with no measurable cost in CPU time
+# (docs/benchmarks-performance.md). polars appends this variable to its own settings when it is
+# imported, so it must be set before; a value the user exported wins.
+_os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
 from .config import ScoringConfig  # noqa: E402
 from .engine import Diagnostics, load, score  # noqa: E402

@@ -8,6 +8,7 @@ warnings and timings to stderr. stdout carries only data.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import textwrap
 import time
@@ -47,10 +48,34 @@ def _warn_to_stderr(message, category, filename, lineno, file=None, line=None):
         click.echo(f"Warning: {message}", err=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the stack unwinds (temporary files are removed)."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+@contextmanager
+def _on_sigterm_unwind():
+    """While active (in the main thread), SIGTERM raises :class:`_Terminated` instead of
+    killing the process on the spot."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @contextmanager
 def _user_errors(quiet: bool):
-    """Report library errors as one line and exit 1; warnings as ``Warning:`` lines."""
-    with warnings.catch_warnings():
+    """Report library errors as one line and exit 1; warnings as ``Warning:`` lines; Ctrl-C
+    and SIGTERM as one line and exit 130 / 143, after temporary files are removed."""
+    with warnings.catch_warnings(), _on_sigterm_unwind():
         if quiet:
             warnings.simplefilter("ignore")
         else:
@@ -61,9 +86,11 @@ def _user_errors(quiet: bool):
         except InfluenceError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Error: interrupted; no output was written", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, _Terminated)
+            click.echo(f"Error: {'terminated (SIGTERM)' if terminated else 'interrupted'}; "
+                       "no output was written", err=True)
+            sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
         except MemoryError:
             click.echo("Error: out of memory; the graph is too large for this machine", err=True)
             sys.exit(1)

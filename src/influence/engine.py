@@ -64,6 +64,13 @@ def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
     exceeds ``max_memory`` (bytes or a size such as ``"8G"``), or what the machine has
     available, an :class:`InfluenceError` says how much is needed.
     """
+    # No name here holds the input tables: build_graph releases them once it has index arrays.
+    return build_graph(_read_checked(edges, nodes, src_col, dst_col, max_memory), config)
+
+
+def _read_checked(edges, nodes, src_col: str, dst_col: str, max_memory):
+    """The validated input tables, after the memory check (before reading when the row count is
+    in the file's metadata, else right after)."""
     source = str(edges) if not isinstance(edges, (pl.DataFrame, pl.LazyFrame)) else "<DataFrame>"
     rows = count_rows(edges)
     if rows is not None:
@@ -71,7 +78,7 @@ def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
     raw = read_input(edges, nodes, src_col=src_col, dst_col=dst_col)
     if rows is None:
         check_memory(raw.edges.height, raw.source, max_memory)
-    return build_graph(raw, config)
+    return raw
 
 
 def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:

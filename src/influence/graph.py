@@ -138,6 +138,7 @@ class LoadReport:
     unknown_kinds: tuple
     source: str
     n_zero_weight: int = 0
+    ts_range: tuple | None = None  # (first, last) ``ts`` in unix seconds, when the input has one
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +247,11 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     Self-loops and rows of weight 0 are dropped (counted in warnings), duplicate rows summed
     (accounts that appear only there are kept, with no edge), unknown kinds treated
     as positive interactions of weight ``config.unknown_kind_weight`` (named in a warning).
+
+    The input tables are released (this function's references to ``raw`` and its edge table
+    dropped) once the rows are turned into index arrays, before the layers are built: when the
+    caller holds no reference to ``raw`` either, as :func:`influence.load` does, its memory
+    (about 28 bytes per edge row) is free for the layer build.
     """
     config = config or ScoringConfig()
     edges = raw.edges
@@ -303,12 +309,14 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         n_zero = int(np.count_nonzero(zero))
         keep &= ~zero
         del zero
+    source, node_table, ts_range, n_rows = raw.source, raw.nodes, raw.ts_range, edges.height
+    del raw, edges, kind, node_ids  # the input tables are not needed any more
     if n_self_loops:
-        warnings.warn(f"{raw.source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
-    if n_self_loops == edges.height:
-        raise EmptyGraphError(f"{raw.source}: every edge is a self-loop; nothing to score")
+        warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
+    if n_self_loops == n_rows:
+        raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
     if n_zero:
-        warnings.warn(f"{raw.source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
+        warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
     present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
     rows_by_kind = {kinds[i]: int(per_kind[i]) for i in present}
 
@@ -328,15 +336,16 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         del member, weighted, src_idx, dst_idx
 
     nodes = None
-    if raw.nodes is not None:
-        nodes = pl.DataFrame({"id": ids}).join(raw.nodes, on="id", how="left", maintain_order="left")
+    if node_table is not None:
+        nodes = pl.DataFrame({"id": ids}).join(node_table, on="id", how="left", maintain_order="left")
     report = LoadReport(
-        n_rows=edges.height,
+        n_rows=n_rows,
         n_self_loops=n_self_loops,
         rows_by_kind=rows_by_kind,
         unknown_kinds=unknown,
-        source=raw.source,
+        source=source,
         n_zero_weight=n_zero,
+        ts_range=ts_range,
     )
     return Graph(ids=ids, layers=layers, nodes=nodes, report=report,
                  kind_weights={k: weight_of[k] for k in rows_by_kind})

@@ -1,9 +1,18 @@
 """Memory planning: how much a run needs, from the edge count, before any large array exists.
 
 Peak memory grows with the number of edge rows, never with id magnitudes: ids are mapped to
-dense int32 indices and every array is sized by rows or accounts. Measured peaks
-(docs/benchmarks-performance.md) were 131 bytes per row at 10M rows and 111 at 30M;
-``BYTES_PER_ROW`` keeps a margin above both.
+dense int32 indices and every array is sized by rows or accounts.
+
+Calibration (peak RSS of ``influence rank`` measured with ``/usr/bin/time -v`` on generated
+worlds of about 24 rows per account; docs/benchmarks-performance.md): 270 MiB for 53k rows (the
+interpreter, numba, polars and the kernels); above that 47-49 bytes per row at 5M and 20M rows
+with the default ``--top 20``; 56-60 with polars' own allocator settings (a library user who
+imported polars before influence, see ``influence/__init__.py``) and up to 90 when freed pages
+are kept for 10 s; 75 with string ids; 85-97 with ``--segment all --format csv`` (the output
+then grows with the accounts: about 0.9 KB per account). ``BASE_BYTES`` and
+``BYTES_PER_ROW`` stay 12-30% above every one of those. Not covered: ``--segment all --format
+json`` of every account, about 3 KB per account more (1.17 GB at 5M rows and 215k accounts
+against an estimate of 0.9 GB).
 """
 
 from __future__ import annotations
@@ -14,8 +23,8 @@ from pathlib import Path
 
 from .errors import InfluenceError
 
-BYTES_PER_ROW = 160
-BASE_BYTES = 400 * 2**20  # interpreter, numba, polars
+BYTES_PER_ROW = 110
+BASE_BYTES = 350 * 2**20  # interpreter, numba, polars, compiled kernels (270 MiB measured)
 _UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 

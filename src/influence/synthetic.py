@@ -56,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ConfigError, InfluenceError
+from .io.write import remove_stale_temps, temp_prefix
 
 __all__ = [
     "KINDS",
@@ -1065,7 +1066,10 @@ def generate_world(cfg: WorldConfig, out_dir: str | os.PathLike) -> dict:
     tag = uuid.uuid4().hex[:12]
     names = ["edges", "truth"] + (["nodes"] if cfg.node_table else [])
     final = {name: out / f"{name}.parquet" for name in names}
-    tmp = {name: out / f".{name}.parquet.{tag}.tmp" for name in names}
+    # .NAME.PID.TAG.tmp: a run killed outright (SIGKILL) leaves these; the next run removes them
+    tmp = {name: out / f"{temp_prefix(final[name])}{tag}.tmp" for name in names}
+    for name in names:
+        remove_stale_temps(final[name])
     n_edges = 0
     try:
         followers = np.zeros(w.n, dtype=np.int64)

@@ -9,7 +9,8 @@ Supported inputs (see ``CONTRACTS.md``):
   whitespace-separated ``src dst [weight]``; lines starting with ``#`` or ``%`` are comments;
 * a polars ``DataFrame`` or ``LazyFrame``.
 
-Only the columns the engine uses (``src``, ``dst``, ``kind``, ``weight``) are read. Every problem
+Only the columns the engine uses (``src``, ``dst``, ``kind``, ``weight``, and ``ts``, which is
+validated and summarised but not kept) are read. Every problem
 is reported as a :class:`~influence.errors.SchemaError` naming the file, the column and, where it
 helps, the first offending row (0-based, counting data rows only).
 """
@@ -26,12 +27,14 @@ import polars as pl
 
 from ..errors import EmptyGraphError, SchemaError
 
-EDGE_COLUMNS = ("src", "dst", "kind", "weight")
+EDGE_COLUMNS = ("src", "dst", "kind", "weight", "ts")
 NODE_COLUMNS = ("id", "name", "followers", "topic", "cost", "sponsored_share", "verified")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _CSV_SUFFIXES = (".csv", ".tsv")
 _EDGELIST_SUFFIXES = (".txt", ".edges", ".el", ".edgelist", ".tsv2")
 _INT_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+#: Accepted ``ts`` values, in unix seconds: [1970-01-01, 2100-01-01) UTC.
+TS_MIN, TS_MAX = 0, 4_102_444_800
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class RawInput:
     kind_table
         uint8 (uint32 above 255 kinds) array: ``kinds[kind_table[c]]`` is the kind of the rows
         whose ``kind`` has physical (category) code ``c``. See :func:`kind_codes`.
+    ts_range
+        ``(first, last)`` of the ``ts`` column in unix seconds (UTC), or None without a ``ts``
+        column or when every ``ts`` is null. The column itself is validated, not kept.
     """
 
     edges: pl.DataFrame
@@ -63,6 +69,7 @@ class RawInput:
     nodes_source: str | None
     kinds: tuple = ()
     kind_table: np.ndarray | None = None
+    ts_range: tuple | None = None
 
 
 def read_input(
@@ -106,7 +113,7 @@ def read_input(
     else:
         raise SchemaError(f"edges must be a path or a polars DataFrame, got {type(edges).__name__}")
 
-    edge_table, kinds, kind_table = _validate_edges(frame, source, src_col, dst_col)
+    edge_table, kinds, kind_table, ts_range = _validate_edges(frame, source, src_col, dst_col)
 
     if nodes is None and node_default is not None:
         nodes = node_default
@@ -121,7 +128,7 @@ def read_input(
         else:
             raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
         node_table = _validate_nodes(node_frame, nodes_source, edge_table.schema["src"])
-    return RawInput(edge_table, node_table, source, nodes_source, kinds, kind_table)
+    return RawInput(edge_table, node_table, source, nodes_source, kinds, kind_table, ts_range)
 
 
 def _format_of(path: Path) -> str:
@@ -176,7 +183,7 @@ def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
     if fmt == "parquet":
         return _scan_parquet(path)
     if fmt == "csv":
-        return _read_csv(path, (src_col, dst_col, "kind", "weight"), (src_col, dst_col)).lazy()
+        return _read_csv(path, (src_col, dst_col, "kind", "weight", "ts"), (src_col, dst_col)).lazy()
     return _read_edgelist(path, src_col, dst_col).lazy()
 
 
@@ -249,12 +256,33 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tup
             casts.append(flag.alias(col))
         elif col in id_columns:  # settled together below
             ids[col] = values
+        elif col == "ts" and wanted is not None:
+            casts.append(_csv_timestamps(path, values))
         else:
             casts.append(values.alias(col))
     as_int = {col: values.cast(pl.Int64, strict=False) for col, values in ids.items()}
     all_int = all(as_int[c].null_count() == ids[c].null_count() for c in ids)
     casts.extend((as_int[c] if all_int else ids[c]).alias(c) for c in ids)
     return pl.DataFrame(casts).select(df.columns)
+
+
+def _csv_timestamps(path: Path, values: pl.Series) -> pl.Series:
+    """A CSV ``ts`` column: Int64 unix seconds when every value is an integer, else date-times
+    (format inferred from the first value, as polars does). Empty cells are nulls."""
+    as_int = values.cast(pl.Int64, strict=False)
+    if as_int.null_count() == values.null_count():
+        return as_int.alias("ts")
+    try:
+        parsed = values.str.to_datetime(strict=False)
+    except Exception:  # polars cannot infer a date-time format from the first value
+        parsed = pl.Series("ts", [None] * len(values), dtype=pl.Datetime("us"))
+    bad = (parsed.is_null() & values.is_not_null()).arg_true()
+    if len(bad):
+        raise SchemaError(
+            f"{path}: column 'ts' value {values[bad[0]]!r} in data row {bad[0]} is neither unix "
+            "seconds nor a date-time such as 2024-05-01 12:00:00"
+        )
+    return parsed.alias("ts")
 
 
 def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:
@@ -338,13 +366,17 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
         raise SchemaError(f"{source}: source and destination columns are the same ({src_col!r})")
     src_type, dst_type = schema[src_col], schema[dst_col]
     for col, dtype in ((src_col, src_type), (dst_col, dst_type)):
-        if not (dtype in _INT_TYPES or dtype == pl.String or dtype == pl.Categorical or dtype == pl.Null):
+        if dtype == pl.Null:
+            raise SchemaError(
+                f"{source}: column {col!r} has type Null (every value is missing); ids must be integers or strings"
+            )
+        if not (dtype in _INT_TYPES or dtype == pl.String or dtype == pl.Categorical):
             raise SchemaError(
                 f"{source}: column {col!r} has type {dtype}; ids must be integers or strings"
             )
     src_kind = "string" if src_type in (pl.String, pl.Categorical) else "integer"
     dst_kind = "string" if dst_type in (pl.String, pl.Categorical) else "integer"
-    if src_type != pl.Null and dst_type != pl.Null and src_kind != dst_kind:
+    if src_kind != dst_kind:
         raise SchemaError(
             f"{source}: columns {src_col!r} ({src_type}) and {dst_col!r} ({dst_type}) must have the same id type"
         )
@@ -366,6 +398,16 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
         if not schema["weight"].is_numeric() and schema["weight"] != pl.Null:
             raise SchemaError(f"{source}: column 'weight' has type {schema['weight']}; expected numbers")
         select.append(pl.col("weight").cast(pl.Float64))
+    ts_type = schema["ts"] if "ts" in schema and "ts" not in (src_col, dst_col) else pl.Null
+    has_ts = ts_type != pl.Null
+    if has_ts:
+        if not (ts_type in _INT_TYPES or isinstance(ts_type, pl.Datetime) or ts_type == pl.Date):
+            raise SchemaError(
+                f"{source}: column 'ts' has type {ts_type}; expected integers (unix seconds), "
+                "datetimes or dates"
+            )
+    # Checked in a query of its own: the column is never held beside the edge table.
+    ts_range = _check_timestamps(frame, ts_type, source) if has_ts else None
     try:
         df = frame.select(select).collect()
     except Exception as exc:
@@ -417,7 +459,43 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
     else:
         weight = pl.Series("weight", np.ones(df.height, np.float64))
     edges = pl.DataFrame([df["src"], df["dst"], kind.alias("kind"), weight.alias("weight")])
-    return edges, kinds, kind_table
+    return edges, kinds, kind_table, ts_range
+
+
+def _check_timestamps(frame: pl.LazyFrame, ts_type, source: str) -> tuple | None:
+    """``(first, last)`` of the ``ts`` column in unix seconds, or None when every value is null.
+
+    Integers are unix seconds; datetimes (any unit; with a time zone, its instant) and dates
+    count from 1970-01-01 UTC. Nulls are allowed (time unknown). A value outside
+    ``[TS_MIN, TS_MAX)`` (1970 to 2099) raises a :class:`SchemaError` naming its row; integers
+    that look like milliseconds, microseconds or nanoseconds are named so.
+
+    One streaming query for the minimum and maximum (the column is not materialised); the
+    offending row is looked up only when there is one.
+    """
+    is_int = ts_type in _INT_TYPES
+    seconds = pl.col("ts") if is_int else pl.col("ts").dt.epoch("s")
+    try:
+        first, last = frame.select(seconds.min(), seconds.max().alias("last")).collect(engine="streaming").row(0)
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
+    if first is None:
+        return None
+    if first >= TS_MIN and last < TS_MAX:
+        return int(first), int(last)
+    bad = (seconds < TS_MIN) | (seconds >= TS_MAX)
+    row = frame.select(bad.arg_true().first()).collect().item()
+    given, value = frame.select(pl.col("ts").slice(row, 1), seconds.slice(row, 1).alias("s")).collect().row(0)
+    hint = ""
+    if value >= TS_MAX and is_int:
+        for unit, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
+            if TS_MIN <= value // scale < TS_MAX:
+                hint = f" (it looks like {unit}: divide by {scale:,})"
+                break
+    raise SchemaError(
+        f"{source}: column 'ts' value {given} in data row {row} is out of range{hint}; "
+        "expected times from 1970-01-01 to before 2100-01-01 UTC (integers are unix seconds)"
+    )
 
 
 def kind_codes(kind: pl.Series, source: str) -> tuple[tuple, np.ndarray]:
