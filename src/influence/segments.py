@@ -10,13 +10,12 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
 ``mass``
     a meaningful audience, reach in the top ``1 - mass_quantile`` and an audience spread over
     communities: no community holds half of it and, when the communities are the node table's
-    topics, its largest community holds less than ``MASS_MAX_LIFT`` times that community's share
-    of all audiences (``community_lift``). With detected communities the lift is not used, and
-    reach in the top 0.1% is mass whatever the audience's shape: label propagation builds a
-    community around a large hub out of its own followers, so the hub's audience looks
-    concentrated (and over-represented) by construction. With topics, the top 0.1% of reach is
-    mass when its lift is below ``MASS_MAX_LIFT`` even if one topic holds half its audience (a
-    topic that holds half of all audiences).
+    topics, its largest community is less than ``MASS_MAX_LIFT`` times as common in it as in all
+    audiences (``community_lift``). Reach in the top 0.1% is mass whatever the share of its
+    largest community; with topics only if its lift is below ``MASS_MAX_LIFT``. The lift is not
+    used with detected communities: label propagation builds a community around a large hub out
+    of its own followers, so a hub's audience looks concentrated and over-represented by
+    construction (docs/scoring.md).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has
