@@ -337,6 +337,19 @@ def label_mix_naive(rows, labels, own_label):
     return np.array(top), np.array(own), np.array(eff)
 
 
+def top_label_naive(rows, labels, tie_weight):
+    """Label with the largest summed weight among each row's neighbours; ties to the larger
+    ``tie_weight``, then the smaller label; -1 without positive weight."""
+    out = []
+    for r in range(len(rows)):
+        by_label = defaultdict(float)
+        for c, w in rows[r].items():
+            by_label[int(labels[c])] += w
+        candidates = [(w, tie_weight[lab], -lab) for lab, w in by_label.items() if w > 0]
+        out.append(-max(candidates)[2] if candidates else -1)
+    return np.array(out, dtype=np.int64)
+
+
 def reciprocal_ring_naive(in_rows, out_rows):
     """Partners of ``v`` = in-neighbours that ``v`` also points at; their in-weight, count, and the
     share of ordered pairs of partners that are linked."""

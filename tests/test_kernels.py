@@ -22,6 +22,7 @@ from influence.kernels.neighbourhood import (
     neighbour_sums,
     reciprocal_ring,
     row_sums,
+    top_label,
 )
 from influence.kernels.propagation import expected_exposures, expected_exposures_observed, weighted_pagerank
 
@@ -577,6 +578,30 @@ def test_label_mix_exact_values():
     np.testing.assert_allclose(top, [0.5, 0.0, 1.0, 0.0])
     np.testing.assert_allclose(own, [0.5, 0.0, 0.0, 0.0])  # v=2's audience 0 has label 1 != 0
     np.testing.assert_allclose(eff, [2.0, 0.0, 1.0, 0.0])  # v=3: only a zero-weight edge
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_top_label_vs_naive(seed, k):
+    rng, n, a, _, labels = _random_csr(seed, labels_k=k)
+    for tie_weight in (np.zeros(k), rng.random(k), np.arange(k, dtype=float)[::-1].copy()):
+        for data in (a[2], np.ones_like(a[2])):  # integer-valued weights: many ties
+            got = top_label(a[0], a[1], data, labels.astype(np.int64), tie_weight)
+            want = ref.top_label_naive(ref.rows_of(a[0], a[1], data), labels, tie_weight)
+            np.testing.assert_array_equal(got, want)
+
+
+def test_top_label_exact_values():
+    # v=0: audience 1, 2 (label 0) and 3 (label 1), one each: label 0; v=2: a tie between
+    # labels 0 and 1 goes to the larger tie weight (label 1); v=3: only a zero-weight edge
+    n, edges = 5, [(1, 0, 1.0), (2, 0, 1.0), (3, 0, 1.0), (1, 2, 1.0), (3, 2, 1.0), (0, 3, 0.0)]
+    src, dst, w = ref.edge_arrays(edges)
+    indptr, indices, data = ref.in_csr(n, src, dst, w)
+    labels = np.array([1, 0, 0, 1, 0], np.int64)
+    got = top_label(indptr, indices, data, labels, np.array([0.2, 0.8]))
+    np.testing.assert_array_equal(got, [0, -1, 1, -1, -1])
+    got = top_label(indptr, indices, data, labels, np.array([0.5, 0.5]))
+    np.testing.assert_array_equal(got, [0, -1, 0, -1, -1])  # equal tie weights: the smaller label
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -168,3 +168,23 @@ def test_explain_reports_the_spread_interval_and_the_credibility_model():
     assert rated["scores"]["credibility"]["value"] == pytest.approx(min(1.0, max(0.0, want)), rel=1e-12)
     assert "rating graph: credibility" in rated["summary"]
     json.dumps(rated)
+
+
+def test_explain_shows_the_lift_rule_only_with_topics():
+    """With topics the mass rules include the over-representation of the main audience topic;
+    a hub followed mostly from its own topic fails it, one followed by a cross-section passes."""
+    members = list(range(40))
+    topic = [f"t{u // 10}" for u in members]
+    pairs = [(u, (u + 1) % 10 + 10 * (u // 10)) for u in members]  # a ring inside each topic
+    pairs += [(u, 100) for u in members]  # hub 100: every member
+    pairs += [(u, 101) for u in members if u < 10 or u % 10 == 0]  # hub 101: topic t0 and one per topic
+    edges = pl.DataFrame({"src": [s for s, _ in pairs], "dst": [d for _, d in pairs]})
+    nodes = pl.DataFrame({"id": members + [100, 101], "topic": topic + ["t1", "t0"]})
+    graph = influence.load(edges, nodes=nodes)
+    lift_rule = "main audience community over-represented (vs its share of all audiences) less than"
+    rules = {hub: {r["rule"]: r for r in explain(graph, hub)["rules"]} for hub in (100, 101)}
+    assert rules[100][lift_rule]["passed"] and rules[100][lift_rule]["value"] < 1.0
+    assert not rules[101][lift_rule]["passed"] and rules[101][lift_rule]["threshold"] == 2.0
+    without_topics = {r["rule"] for r in explain(influence.load(edges), 100)["rules"]}
+    assert lift_rule not in without_topics
+    assert "reach in the top 0.1% (mass whatever its audience's shape)" in without_topics

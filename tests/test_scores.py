@@ -29,7 +29,7 @@ UNIT_COLS = (
     "sponsored_share", "pagerank", "amplification", "community_standing", "community_concentration",
     "genuineness",
 )
-FINITE_COLS = UNIT_COLS + ("expected_spread", "engagement_rate", "community_breadth")
+FINITE_COLS = UNIT_COLS + ("expected_spread", "engagement_rate", "community_breadth", "community_lift")
 FOLLOW_ONLY = ("follow",)
 INTERACTIONS_ONLY = ("like", "comment", "share", "retweet", "quote", "mention", "reply")
 WITH_NEGATIVE = ("follow", "follow", "like", "share", "quote", "distrust", "report", "block", "unfollow", "zap")
@@ -533,6 +533,75 @@ def test_star_hub_is_mass_in_a_larger_graph(seed):
     assert hub["reach"] == 1.0 and hub["reach"] == scores["reach"].max()
     assert hub["segment"] == "mass"
     assert scores.filter(pl.col("segment") == "mass").height <= math.ceil(0.01 * scores.height) + 1
+
+
+def _two_hubs_with_topics(seed):
+    """8 topics of 100 members who follow 3 members of their own topic; hub 9000 is followed
+    by 40 members of every topic (its audience mirrors the graph), hub 9001 by all 100 members
+    of topic 0 and 20 of every other topic (42% of its audience at home: under half, but topic 0
+    is about 3 times over-represented in it)."""
+    rng = np.random.default_rng(seed)
+    members = np.arange(800)
+    topic = members // 100
+    pairs = []
+    for u in members:
+        peers = rng.choice(np.flatnonzero(topic == topic[u]), 4, replace=False)
+        pairs += [(int(u), int(v)) for v in peers[peers != u][:3]]
+    for t in range(8):
+        group = np.flatnonzero(topic == t)
+        pairs += [(int(u), 9000) for u in rng.choice(group, 40, replace=False)]
+        pairs += [(int(u), 9001) for u in (group if t == 0 else rng.choice(group, 20, replace=False))]
+    nodes = pl.DataFrame({"id": [*members.tolist(), 9000, 9001],
+                          "topic": [f"t{t}" for t in topic.tolist()] + ["t1", "t0"]})
+    return _follows(pairs), nodes
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_hub_whose_home_topic_is_over_represented_is_not_mass(seed):
+    edges, nodes = _two_hubs_with_topics(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = influence.score(influence.load(edges, nodes=nodes), seed=0)
+    broad, star = _row(scores, 9000), _row(scores, 9001)
+    assert star["community_concentration"] < 0.5 < 2 <= star["community_lift"]  # the 0.5 rule alone passes it
+    assert broad["community_lift"] < 1.2
+    assert broad["reach"] >= star["reach"] > np.quantile(scores["reach"].to_numpy(), 0.99)
+    assert broad["segment"] == "mass"
+    assert star["segment"] != "mass"
+
+
+def test_top_reach_is_mass_whatever_its_shape_only_with_detected_communities():
+    """The top-0.1% exemption exists for label propagation's hub communities: with topics it
+    still requires a main community that is not over-represented."""
+    from influence.segments import assign_segments, segment_thresholds
+
+    n = 2000
+    reach = np.linspace(0.0, 0.5, n)
+    reach[-1] = 1.0  # the only account in the top 0.1%
+    audience = np.full(n, 10.0)
+    concentration = np.full(n, 0.3)
+    concentration[-1] = 0.9
+    lift = np.full(n, 1.0)
+    lift[-1] = 3.0
+    ones = np.ones(n)
+    common = dict(reach=reach, credibility=ones, audience=audience, audience_authenticity=ones,
+                  engagement_authenticity=ones)
+    segments = {}
+    for from_topic in (False, True):
+        t = segment_thresholds(**common, has_interactions=False, repeats_observed=False,
+                               config=ScoringConfig(), communities_from_topic=from_topic)
+        assert (t.mass_max_lift is None) == (not from_topic)
+        segments[from_topic] = assign_segments(**common, pod_score=np.zeros(n), concentration=concentration,
+                                               loyal_share=np.zeros(n), thresholds=t, lift=lift)
+    assert segments[False][-1] == "mass"
+    assert segments[True][-1] != "mass"
+    lift[-1] = 1.5  # a topic holding most of all audiences: not over-represented, still mass
+    t = segment_thresholds(**common, has_interactions=False, repeats_observed=False, config=ScoringConfig(),
+                           communities_from_topic=True)
+    assert assign_segments(**common, pod_score=np.zeros(n), concentration=concentration,
+                           loyal_share=np.zeros(n), thresholds=t, lift=lift)[-1] == "mass"
+    # the 1% band follows the same rule: spread but over-represented is not mass
+    assert (segments[True][-19:-1] == "mass").all() and (segments[False][-19:-1] == "mass").all()
 
 
 def test_bot_without_audience_is_not_credible():

@@ -29,7 +29,7 @@ SCORE_COLUMNS = (
     "audience_authenticity", "engagement_authenticity", "engagement_rate", "relative_engagement",
     "pod_score", "loyal_share", "trust", "distrust_share", "sponsored_share",
     "pagerank", "amplification", "community_standing",
-    "community", "community_concentration", "community_breadth", "genuineness",
+    "community", "community_concentration", "community_breadth", "community_lift", "genuineness",
 )
 
 
@@ -169,6 +169,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         has_interactions=cred.has_interactions,
         repeats_observed=repeats_observed,
         config=config,
+        communities_from_topic=comm.from_topic,
     )
     diag.segment_thresholds = thresholds
     segment = assign_segments(
@@ -181,6 +182,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         concentration=comm.concentration,
         loyal_share=loyal,
         thresholds=thresholds,
+        lift=comm.lift,
     )
     tier, diag.tier_mode = assign_tiers(followers, config, has_reported)
     names = graph.nodes["name"] if graph.nodes is not None and "name" in graph.nodes.columns else None
@@ -215,6 +217,7 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             "community": pl.Series([comm.names[c] for c in comm.community.tolist()], dtype=pl.String),
             "community_concentration": comm.concentration,
             "community_breadth": comm.breadth,
+            "community_lift": comm.lift,
             "genuineness": cred.genuineness,
         }
     )

@@ -21,7 +21,7 @@ COMPONENTS = {
         "relative_engagement", "pod_score", "trust", "distrust_share", "sponsored_share",
     ),
     "peer_influence": ("pagerank", "amplification", "community_standing"),
-    "segment": ("community", "community_concentration", "community_breadth", "loyal_share"),
+    "segment": ("community", "community_concentration", "community_breadth", "community_lift", "loyal_share"),
 }
 
 
@@ -49,10 +49,18 @@ def _rules(row: dict, t) -> list[dict]:
     if t.engagement_authenticity_floor is not None:
         add("suspicious", "engagement authenticity below half the median", row["engagement_authenticity"],
             t.engagement_authenticity_floor, row["engagement_authenticity"] < t.engagement_authenticity_floor)
-    add("mass", "reach in the top 0.1%", row["reach"], t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
+    if t.mass_max_lift is None:
+        add("mass", "reach in the top 0.1% (mass whatever its audience's shape)", row["reach"],
+            t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
+    else:
+        add("mass", "reach in the top 0.1% (mass if its main community is not over-represented)", row["reach"],
+            t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
     add("mass", "reach in the top 1%", row["reach"], t.mass_reach_cut, row["reach"] >= t.mass_reach_cut)
     add("mass", "no community holds half the audience", row["community_concentration"],
         t.mass_max_concentration, row["community_concentration"] < t.mass_max_concentration)
+    if t.mass_max_lift is not None:
+        add("mass", "main audience community over-represented (vs its share of all audiences) less than",
+            row["community_lift"], t.mass_max_lift, row["community_lift"] < t.mass_max_lift)
     add("micro", "share of the audience in its main community at least", row["community_concentration"],
         t.micro_min_concentration, row["community_concentration"] >= t.micro_min_concentration)
     add("micro", "credibility at least the median", row["credibility"], t.micro_credibility_floor,

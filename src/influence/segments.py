@@ -8,9 +8,14 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     one, and at least 2) whose audience authenticity or engagement authenticity is below half the
     median of such accounts, or whose engagement comes mostly (>= 50%) from a reciprocal ring.
 ``mass``
-    a meaningful audience and either reach in the top 0.1% of all accounts, or reach in the top
-    ``1 - mass_quantile`` and an audience spread over communities (no community holds half of
-    it).
+    a meaningful audience, reach in the top ``1 - mass_quantile`` and an audience spread over
+    communities: no community holds half of it and, when the communities are the node table's
+    topics, its largest community is less than ``MASS_MAX_LIFT`` times as common in it as in all
+    audiences (``community_lift``). Reach in the top 0.1% is mass whatever the share of its
+    largest community; with topics only if its lift is below ``MASS_MAX_LIFT``. The lift is not
+    used with detected communities: label propagation builds a community around a large hub out
+    of its own followers, so a hub's audience looks concentrated and over-represented by
+    construction (docs/scoring.md).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has
@@ -39,8 +44,13 @@ MICRO_MIN_LOYAL_SHARE = 0.3
 SUSPICIOUS_POD_SHARE = 0.5
 #: Largest share of a mass account's audience inside one community: no community holds a majority.
 MASS_MAX_CONCENTRATION = 0.5
-#: Reach quantile above which an account is mass whatever the shape of its audience.
+#: Reach quantile above which an account is mass whatever the share of its largest community
+#: (with detected communities; with topics, if that community is not over-represented).
 MASS_CORE_QUANTILE = 0.999
+#: Largest over-representation of a mass account's main audience community against that
+#: community's share of all audiences (topics only): an audience drawn from the whole graph has
+#: a lift near 1, a community star's home community is several times over-represented.
+MASS_MAX_LIFT = 2.0
 SUSPICIOUS_RELATIVE_AUTHENTICITY = 0.5
 
 
@@ -84,6 +94,7 @@ class SegmentThresholds:
     mass_reach_cut: float
     mass_core_reach_cut: float
     mass_max_concentration: float
+    mass_max_lift: float | None
     micro_min_concentration: float
     micro_credibility_floor: float
     micro_min_loyal_share: float | None
@@ -102,6 +113,7 @@ def segment_thresholds(
     has_interactions: bool,
     repeats_observed: bool,
     config: ScoringConfig,
+    communities_from_topic: bool = False,
 ) -> SegmentThresholds:
     """Medians and quantiles of this graph that the segment rules compare with."""
     with_audience = audience[audience > 0]
@@ -123,6 +135,7 @@ def segment_thresholds(
         mass_reach_cut=float(np.quantile(reach, config.mass_quantile)) if reach.size else 0.0,
         mass_core_reach_cut=float(np.quantile(reach, MASS_CORE_QUANTILE)) if reach.size else 0.0,
         mass_max_concentration=MASS_MAX_CONCENTRATION,
+        mass_max_lift=MASS_MAX_LIFT if communities_from_topic else None,
         micro_min_concentration=config.micro_min_concentration,
         micro_credibility_floor=median(credibility),
         micro_min_loyal_share=MICRO_MIN_LOYAL_SHARE if repeats_observed else None,
@@ -143,6 +156,7 @@ def assign_segments(
     concentration: np.ndarray,
     loyal_share: np.ndarray,
     thresholds: SegmentThresholds,
+    lift: np.ndarray | None = None,
 ) -> np.ndarray:
     """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
     t = thresholds
@@ -155,9 +169,14 @@ def assign_segments(
     if t.engagement_authenticity_floor is not None:
         suspicious |= sized & (engagement_authenticity < t.engagement_authenticity_floor)
     spread = concentration < t.mass_max_concentration
-    mass = sized & ~suspicious & (reach > 0) & (
-        ((reach >= t.mass_reach_cut) & spread) | (reach >= t.mass_core_reach_cut)
-    )
+    core = reach >= t.mass_core_reach_cut
+    if t.mass_max_lift is not None:
+        if lift is None:
+            raise ValueError("assign_segments: thresholds with mass_max_lift need the lift")
+        mirrors = lift < t.mass_max_lift
+        spread &= mirrors
+        core &= mirrors
+    mass = sized & ~suspicious & (reach > 0) & (((reach >= t.mass_reach_cut) & spread) | core)
     micro = sized & ~suspicious & ~mass
     micro &= concentration >= t.micro_min_concentration
     micro &= credibility >= t.micro_credibility_floor

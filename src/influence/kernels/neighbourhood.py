@@ -235,6 +235,60 @@ def label_mix(indptr, indices, data, labels, own_label):
 
 
 @nb.njit(nogil=True, cache=True)
+def _top_label(indptr, indices, data, labels, tie_weight, out, bounds, first, step):
+    """Rows of the chunks: the label with the largest summed weight; ties go to the larger
+    ``tie_weight``, then to the smaller label."""
+    n_labels = tie_weight.shape[0]
+    acc = np.zeros(n_labels, np.float64)
+    seen = np.zeros(n_labels, np.uint8)
+    longest = 1
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for r in range(bounds[chunk], bounds[chunk + 1]):
+            longest = max(longest, indptr[r + 1] - indptr[r])
+    distinct = np.empty(longest, np.int64)
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for r in range(bounds[chunk], bounds[chunk + 1]):
+            k = 0
+            for e in range(indptr[r], indptr[r + 1]):
+                lab = labels[indices[e]]
+                distinct[k] = lab
+                k += 1 - seen[lab]
+                seen[lab] = 1
+                acc[lab] += data[e]
+            best = -1
+            for t in range(k):
+                lab = distinct[t]
+                w = acc[lab]
+                if w > 0.0:
+                    if best < 0 or w > acc[best] or (
+                        w == acc[best] and (tie_weight[lab] > tie_weight[best]
+                                            or (tie_weight[lab] == tie_weight[best] and lab < best))
+                    ):
+                        best = lab
+            out[r] = best
+            for t in range(k):
+                acc[distinct[t]] = 0.0
+                seen[distinct[t]] = 0
+
+
+def top_label(indptr, indices, data, labels, tie_weight):
+    """int64[n]: the label (community) holding the largest weight share of each row's neighbours.
+
+    ``labels`` are int64 codes in ``[0, len(tie_weight))``. Among labels with equal weight the one
+    with the larger ``tie_weight`` wins, then the smaller code, so the result does not depend on
+    the order of neighbours. Rows without positive weight get -1.
+    """
+    indptr, indices, data = as_indptr(indptr), as_indices(indices), float_array(data)
+    labels = as_input(labels, np.int64)
+    tie_weight = np.ascontiguousarray(tie_weight, dtype=np.float64)
+    n = indptr.shape[0] - 1
+    out = np.full(n, -1, np.int64)
+    bounds = row_chunks(indptr)
+    run_chunks(_top_label, bounds.shape[0] - 1, indptr, indices, data, labels, tie_weight, out, bounds)
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
 def _reciprocal_ring(in_indptr, in_indices, in_data, out_indptr, out_indices, weight, partners, closure, n_chunks,
                      first, step):
     n = in_indptr.shape[0] - 1

@@ -7,7 +7,9 @@ on the graph and the seed, not on how the accounts are numbered. A detected comm
 
 Also measures how an account's audience spreads over communities: ``community_concentration``
 (share of the audience inside its largest community) and ``community_breadth`` (effective number
-of communities the audience comes from, ``exp`` of the entropy).
+of communities the audience comes from, ``exp`` of the entropy) and ``community_lift`` (the share
+of the audience inside its largest community divided by that community's share of all audiences:
+1 when the audience mirrors the graph, k when the community is k times over-represented).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import polars as pl
 from ..config import ScoringConfig
 from ..graph import Graph
 from ..kernels.community import label_propagation, structural_colours
-from ..kernels.neighbourhood import label_mix
+from ..kernels.neighbourhood import label_mix, top_label
 
 
 #: Weisfeiler-Lehman rounds of the structural colours that order label propagation.
@@ -35,6 +37,7 @@ class CommunityResult:
     concentration: np.ndarray
     own_share: np.ndarray
     breadth: np.ndarray
+    lift: np.ndarray  # float64[n]: concentration / (top community's share of all audiences); 0 without audience
     n_sweeps: int
     converged: bool
 
@@ -86,4 +89,28 @@ def compute_communities(graph: Graph, config: ScoringConfig) -> CommunityResult:
     layer = graph.follow if graph.follow.n_edges else graph.attention
     ones = np.ones_like(layer.in_data)
     top, own, breadth = label_mix(layer.in_indptr, layer.in_indices, ones, community, community)
-    return CommunityResult(community, names, from_topic, top, own, breadth, sweeps, converged)
+    lift = community_lift(layer.in_indices, layer.in_indptr, ones, community, top)
+    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged)
+
+
+def community_lift(in_indices, in_indptr, weights, community, concentration) -> np.ndarray:
+    """float64[n]: how over-represented an account's largest audience community is.
+
+    ``concentration[v]`` (the share of v's audience inside its largest community c) divided by
+    c's share of all audiences of the graph (of every in-edge of the layer, by the community of
+    its source). An account whose audience is drawn from the whole graph has a lift near 1 whatever
+    the community sizes; a community star has its community several times over-represented. When
+    several communities tie for the largest share, the least over-represented (largest) one counts.
+    0 for accounts without audience.
+    """
+    n_labels = int(community.max(initial=-1)) + 1
+    population = np.bincount(community[in_indices], weights=weights, minlength=n_labels).astype(np.float64)
+    total = float(population.sum())
+    if total <= 0.0:
+        return np.zeros(community.shape[0])
+    share = population / total
+    top = top_label(in_indptr, in_indices, weights, community, share)
+    has = top >= 0
+    lift = np.zeros(community.shape[0])
+    lift[has] = concentration[has] / share[top[has]]
+    return lift
