@@ -277,7 +277,7 @@ def rank_subprocess(path: Path, env: dict) -> dict:
 def engine_profile(path: Path) -> dict:
     """In-process per-phase timings of one (warm) run of the engine."""
     import influence.graph as graph_module
-    from influence.cli import _table_view
+    from influence.cli import TABLE_WIDTH, _table_view
     from influence.io import read_input
     from influence.io.write import format_table
 
@@ -318,7 +318,8 @@ def engine_profile(path: Path) -> dict:
 
         def output():
             lists = [influence.shortlist(scores, seg, 20) for seg in ("mass", "micro")]
-            return "\n".join(format_table(_table_view(f, False), title=seg) for seg, f in zip(("mass", "micro"), lists))
+            return "\n".join(format_table(_table_view(f), title=seg, max_width=TABLE_WIDTH)
+                             for seg, f in zip(("mass", "micro"), lists))
 
         t, _ = timed(output)
         phases["output (shortlists, table)"] = t
