@@ -78,6 +78,17 @@ def row_chunks(indptr: np.ndarray, per_thread: int = 8) -> np.ndarray:
     return edge_balanced_chunks(indptr, n_chunks)
 
 
+@nb.njit(nogil=True, cache=True)
+def longest_row_of_chunks(indptr, bounds, first, step):
+    """The most entries in one row among the chunks ``first, first + step, ...`` of ``bounds``
+    (at least 1): the size of a per-row scratch buffer for a ``run_chunks`` worker."""
+    longest = 1
+    for chunk in range(first, bounds.shape[0] - 1, step):
+        for row in range(bounds[chunk], bounds[chunk + 1]):
+            longest = max(longest, indptr[row + 1] - indptr[row])
+    return longest
+
+
 def edge_balanced_chunks(indptr, n_chunks: int) -> np.ndarray:
     """int64[n_chunks + 1] row boundaries splitting rows so each chunk has about the same
     ``edges + rows`` (the cost of a pull over the chunk). Depends only on ``indptr`` and
@@ -570,11 +581,7 @@ def _write_rows(indptr, cols, count, code, kind_weight, kind_member, bits, struc
     ``struct_data[s]`` lists the data arrays over structure ``s`` (-1 padded)."""
     n_struct = bits.shape[0]
     n_per = struct_data.shape[1]
-    longest = 1
-    for chunk in range(first, bounds.shape[0] - 1, step):
-        for row in range(bounds[chunk], bounds[chunk + 1]):
-            longest = max(longest, indptr[row + 1] - indptr[row])
-    buf = np.empty(longest, np.float64)
+    buf = np.empty(longest_row_of_chunks(indptr, bounds, first, step), np.float64)
     fill = np.empty(n_struct, np.int64)
     for chunk in range(first, bounds.shape[0] - 1, step):
         for row in range(bounds[chunk], bounds[chunk + 1]):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .csr import _sort_values, as_indices, as_indptr, as_input, float_array, row_chunks, run_chunks
+from .csr import (
+    _sort_values, as_indices, as_indptr, as_input, float_array, longest_row_of_chunks, row_chunks, run_chunks,
+)
 
 
 @nb.njit(nogil=True, cache=True)
@@ -148,11 +150,7 @@ def _label_mix(indptr, indices, data, labels, own_label, n_labels, top_share, ow
     sort by label)."""
     acc = np.zeros(n_labels, np.float64)
     seen = np.zeros(n_labels, np.uint8)
-    longest = 1
-    for chunk in range(first, bounds.shape[0] - 1, step):
-        for r in range(bounds[chunk], bounds[chunk + 1]):
-            longest = max(longest, indptr[r + 1] - indptr[r])
-    distinct = np.empty(longest, np.int64)
+    distinct = np.empty(longest_row_of_chunks(indptr, bounds, first, step), np.int64)
     for chunk in range(first, bounds.shape[0] - 1, step):
         for r in range(bounds[chunk], bounds[chunk + 1]):
             start, stop = indptr[r], indptr[r + 1]
@@ -241,11 +239,7 @@ def _top_label(indptr, indices, data, labels, tie_weight, out, bounds, first, st
     n_labels = tie_weight.shape[0]
     acc = np.zeros(n_labels, np.float64)
     seen = np.zeros(n_labels, np.uint8)
-    longest = 1
-    for chunk in range(first, bounds.shape[0] - 1, step):
-        for r in range(bounds[chunk], bounds[chunk + 1]):
-            longest = max(longest, indptr[r + 1] - indptr[r])
-    distinct = np.empty(longest, np.int64)
+    distinct = np.empty(longest_row_of_chunks(indptr, bounds, first, step), np.int64)
     for chunk in range(first, bounds.shape[0] - 1, step):
         for r in range(bounds[chunk], bounds[chunk + 1]):
             k = 0
