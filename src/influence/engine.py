@@ -45,6 +45,11 @@ class Diagnostics:
     tier_mode: str = ""
     unavailable: list = field(default_factory=list)
     segment_thresholds: object = None
+    n_accounts: int = 0
+    n_rows: int = 0
+    backend: str = "local"
+    #: with a sharded backend: :class:`influence.backends.sharded.ShardStats` (per-iteration times, bytes)
+    shards: object = None
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
@@ -75,7 +80,8 @@ def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:
 
 
 def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostics | None = None,
-          **overrides) -> pl.DataFrame:
+          backend="local", cluster: str | None = None, workers: int | None = None, nodes=None,
+          src_col: str = "src", dst_col: str = "dst", **overrides) -> pl.DataFrame:
     """Score every account of ``graph``.
 
     Parameters
@@ -87,6 +93,16 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         replace single fields.
     diagnostics
         Filled in with timings and iteration counts when given.
+    backend
+        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built and
+        PageRank walks run on the workers of a Dask cluster; ``graph`` must then be the path of
+        Parquet edges), or an :class:`influence.backends.Backend`. The output is the same for
+        every backend. See ``docs/distributed.md``.
+    cluster, workers
+        With ``backend="dask"``: the scheduler's address (``tcp://HOST:PORT``), or the number of
+        worker processes of a local cluster started for this call (default: one per CPU).
+    nodes, src_col, dst_col
+        As for :func:`load`, when ``graph`` is a path.
 
     Returns
     -------
@@ -96,10 +112,37 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     """
     config = _config(config, overrides)
     diag = diagnostics if diagnostics is not None else Diagnostics()
-    if not isinstance(graph, Graph):
+    if isinstance(backend, str) and backend == "local" and cluster is None and workers is None:
+        if not isinstance(graph, Graph):
+            started = time.perf_counter()
+            graph = load(graph, nodes, src_col=src_col, dst_col=dst_col, config=config)
+            diag.timings["load"] = time.perf_counter() - started
+        return _score_graph(graph, config, diag)
+
+    from .backends import open_backend
+    from .backends.sharded import load_sharded, sharded_stats
+
+    if isinstance(graph, Graph):
+        raise ConfigError(
+            f"backend {backend!r} reads the edges on its workers: pass the path of the Parquet edges, "
+            "not a loaded Graph"
+        )
+    runner = open_backend(backend, cluster=cluster, workers=workers)
+    try:
         started = time.perf_counter()
-        graph = load(graph, config=config)
+        graph = load_sharded(runner, graph, nodes, src_col=src_col, dst_col=dst_col, config=config)
         diag.timings["load"] = time.perf_counter() - started
+        diag.backend = runner.name
+        diag.shards = sharded_stats(graph)
+        return _score_graph(graph, config, diag)
+    finally:
+        if runner is not backend:  # started here: stopped here
+            runner.close()
+
+
+def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics) -> pl.DataFrame:
+    """:func:`score` of a loaded graph."""
+    diag.n_accounts, diag.n_rows = graph.n_nodes, graph.report.n_rows
 
     def timed(name, fn, *args):
         started = time.perf_counter()
