@@ -72,7 +72,7 @@ def main():
 def _input_options(fn):
     fn = click.option("--max-memory", default=None,
                       help="Stop with an error when the run would need more than this (e.g. 8G); "
-                           "default: the memory the machine has available.")(fn)
+                           "default: the memory the machine has available (local backend).")(fn)
     fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
     fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
     fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,
@@ -116,19 +116,33 @@ def _table_view(frame: pl.DataFrame, with_segment: bool) -> pl.DataFrame:
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
               help="Seed of every randomised step.")
 @click.option("--quiet", "-q", is_flag=True, help="No warnings or timings on stderr.")
-def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
+@click.option("--backend", default="local", show_default=True,
+              help="Where to run: local (this process) or dask (a Dask cluster; PATH must be Parquet). "
+                   "Same output either way. See docs/distributed.md.")
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="With --backend dask: address of a running scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option("--workers", type=int, default=None,
+              help="With --backend dask: start a local cluster of N worker processes for this run "
+                   "(default without --cluster: one per CPU).")
+def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet,
+         backend, cluster, workers):
     """Rank the accounts of the graph at PATH and print shortlists.
 
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
-    (and nodes.parquet).
+    (and nodes.parquet). With --backend dask: a Parquet file (its row groups are read by the
+    workers), a directory with edges.parquet, or a directory of .parquet part files.
     """
     with _user_errors(quiet):
         started = time.perf_counter()
         config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
         diag = Diagnostics()
-        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
-        diag.timings["load"] = time.perf_counter() - started
-        scores = score(graph, config, diagnostics=diag)
+        if backend == "local" and cluster is None and workers is None:
+            graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
+            diag.timings["load"] = time.perf_counter() - started
+            scores = score(graph, config, diagnostics=diag)
+        else:  # the memory estimate of --max-memory is the local backend's; not checked here
+            scores = score(path, config, diagnostics=diag, backend=backend, cluster=cluster, workers=workers,
+                           nodes=nodes, src_col=src_col, dst_col=dst_col)
         segments = [segment] if segment else ["mass", "micro"]
         lists = [shortlist(scores, seg, top, goal=goal, topic=topic) for seg in segments]
         if fmt == "table":
@@ -145,9 +159,10 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
         if not quiet:
             total = time.perf_counter() - started
             phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
+            where = "" if diag.backend == "local" else f"backend {diag.backend}, "
             click.echo(
-                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
-                f"{diag.tier_mode} tiers; {total:.2f} s ({phases})",
+                f"influence: {diag.n_accounts:,} accounts, {diag.n_rows:,} edge rows, "
+                f"{diag.tier_mode} tiers; {where}{total:.2f} s ({phases})",
                 err=True,
             )
 

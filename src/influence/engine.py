@@ -119,14 +119,16 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             diag.timings["load"] = time.perf_counter() - started
         return _score_graph(graph, config, diag)
 
-    from .backends import open_backend
-    from .backends.sharded import load_sharded, sharded_stats
+    from .backends import check_backend, open_backend
+    from .backends.sharded import check_sharded_input, load_sharded, sharded_stats
 
+    check_backend(backend, cluster=cluster, workers=workers)
     if isinstance(graph, Graph):
         raise ConfigError(
             f"backend {backend!r} reads the edges on its workers: pass the path of the Parquet edges, "
             "not a loaded Graph"
         )
+    check_sharded_input(graph)  # before any cluster starts
     runner = open_backend(backend, cluster=cluster, workers=workers)
     try:
         started = time.perf_counter()

@@ -104,20 +104,11 @@ def open_backend(backend, *, cluster=None, workers=None) -> Backend:
     take; the Dask backend raises :class:`InfluenceError` when Dask is not installed or the
     scheduler cannot be reached.
     """
+    check_backend(backend, cluster=cluster, workers=workers)
     if isinstance(backend, Backend):
-        if cluster is not None or workers is not None:
-            raise ConfigError("cluster and workers apply to backend='dask', not to a Backend object")
         return backend
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
     if backend == "local":
-        if cluster is not None or workers is not None:
-            raise ConfigError("--cluster and --workers need --backend dask")
         return LocalBackend(1)
-    if cluster is not None and workers is not None:
-        raise ConfigError("give either --cluster (an existing scheduler) or --workers (a local cluster), not both")
     from .dask import DaskBackend
 
     if cluster is None and workers is None:
@@ -125,4 +116,20 @@ def open_backend(backend, *, cluster=None, workers=None) -> Backend:
     return DaskBackend(cluster=cluster, workers=workers)
 
 
-__all__ = ["BACKENDS", "Backend", "LocalBackend", "open_backend"]
+def check_backend(backend, *, cluster=None, workers=None) -> None:
+    """Raise :class:`ConfigError` for the backend arguments :func:`open_backend` refuses."""
+    if isinstance(backend, Backend):
+        if cluster is not None or workers is not None:
+            raise ConfigError("cluster and workers apply to backend='dask', not to a Backend object")
+        return
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+    if backend == "local" and (cluster is not None or workers is not None):
+        raise ConfigError("--cluster and --workers need --backend dask")
+    if cluster is not None and workers is not None:
+        raise ConfigError("give either --cluster (an existing scheduler) or --workers (a local cluster), not both")
+
+
+__all__ = ["BACKENDS", "Backend", "LocalBackend", "check_backend", "open_backend"]

@@ -11,12 +11,15 @@ Dask is an optional dependency (``pip install 'influence[dask]'``).
 from __future__ import annotations
 
 import operator
+import re
 
 from ..errors import InfluenceError
 from . import Backend
 
+#: A scheduler address: optional protocol, host (or [IPv6]) and port.
+_ADDRESS = re.compile(r"^([a-z][a-z0-9+]*://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
 #: Seconds to wait for a scheduler (and for the workers of a local cluster).
-CONNECT_TIMEOUT = 20
+CONNECT_TIMEOUT = 10
 
 
 def _import_distributed():
@@ -59,7 +62,12 @@ class DaskBackend(Backend):
         self._cluster = None
         if client is None:
             if cluster is not None:
-                address = str(cluster)
+                address = str(cluster).strip()
+                if not _ADDRESS.match(address):
+                    raise InfluenceError(
+                        f"--cluster {address!r} is not a scheduler address; expected tcp://HOST:PORT "
+                        "(e.g. tcp://10.0.0.5:8786)"
+                    )
                 try:
                     client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
                 except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address

@@ -112,6 +112,18 @@ def _parquet_files(path: Path) -> tuple[list[Path], Path | None, str]:
     return [path], nodes, str(path)
 
 
+def check_sharded_input(path) -> None:
+    """Raise the error :func:`load_sharded` would raise for the kind of ``path`` (not a path, not
+    Parquet, missing), without reading any data: called before a cluster starts."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(
+            "the dask backend reads the edges on its workers: pass the path of Parquet edges, "
+            f"not a {type(path).__name__}"
+        )
+    for file in _parquet_files(Path(path))[0]:
+        _scan_parquet(file)
+
+
 def plan_pieces(path, n_shards: int) -> tuple[list[Piece], Path | None, str]:
     """The pieces the workers read, the default node table and how to name the input.
 
@@ -544,11 +556,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     what the load and the walks did. See the module docstring for what crosses the network.
     """
     config = config or ScoringConfig()
-    if not isinstance(path, (str, os.PathLike)):
-        raise ConfigError(
-            "the dask backend reads the edges on its workers: pass the path of Parquet edges, "
-            f"not a {type(path).__name__}"
-        )
+    check_sharded_input(path)
     timings = {}
     started = time.perf_counter()
     pieces, node_default, source = plan_pieces(path, backend.n_shards)
