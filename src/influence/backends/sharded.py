@@ -305,6 +305,11 @@ def _start(teleport, inv, previous):
                             for j in range(y.shape[1]))
 
 
+def _own(previous):
+    """``y`` of a group: its start value, or the previous step's result (held where it runs)."""
+    return previous[0] if isinstance(previous, tuple) else previous
+
+
 def _kernel_inputs(csr, inv, teleport, bounds):
     """The arrays of a step with the dtypes and flags the local kernel is called with (arrays
     arriving from another worker may differ in writeability: one compiled signature)."""
@@ -317,7 +322,7 @@ def _step(csr, inv, teleport, y_previous, bounds, damping, base, scale, *scaled_
     """One iteration of the single walk over a group's rows (see :func:`_pull_chunks`)."""
     indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
     scaled = np.concatenate(scaled_slices)
-    y = y_previous.copy()
+    y = _own(y_previous).copy()
     scaled_next = np.empty(y.shape[0], np.float64)
     n_chunks = bounds.shape[0] - 1
     part = np.zeros((n_chunks, 3), np.float64)
@@ -330,7 +335,7 @@ def _step_pair(csr, inv, teleport, y_previous, bounds, damping, base0, scale0, b
     """One iteration of two walks together (see :func:`_pull_pair_chunks`)."""
     indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
     scaled = np.concatenate(scaled_slices)
-    y = y_previous.copy()
+    y = _own(y_previous).copy()
     scaled_next = np.empty((y.shape[0], 2), np.float64)
     n_chunks = bounds.shape[0] - 1
     part = np.zeros((n_chunks, 6), np.float64)
@@ -339,8 +344,12 @@ def _step_pair(csr, inv, teleport, y_previous, bounds, damping, base0, scale0, b
     return y, scaled_next, part
 
 
+def _item(values, i: int):
+    return values[i]
+
+
 def _column(values, j: int) -> np.ndarray:
-    return np.ascontiguousarray(values[:, j])
+    return np.ascontiguousarray(_own(values)[:, j])
 
 
 def _nbytes(value) -> int:
@@ -436,16 +445,23 @@ class ShardedLayer:
             scaled.append(sc)
         return ys, scaled, backend.gather([dangling])[0]
 
+    def _split(self, groups, results):
+        """A step's results: the whole result stays for the group's own next step (same worker:
+        ``y`` never moves), the ``scaled`` slice goes to every group's next step, the per-chunk
+        sums (gathered, added in chunk order) to the client."""
+        backend = self.backend
+        scaled = [backend.submit(_item, r, 1, shard=g.shard) for g, r in zip(groups, results)]
+        parts = backend.gather([backend.submit(_item, r, 2, shard=g.shard) for g, r in zip(groups, results)])
+        return results, scaled, np.concatenate(parts)
+
     def _run_single(self, groups, teleports, walk, ys, scaled, damping, tol, max_iter):
         backend, stats = self.backend, self.sharded.stats
         while walk.n_iter < max_iter:
             started = time.perf_counter()
             base, scale = walk.coefficients(damping)
-            outs = [backend.submit(_step, g.rows, g.inv, t, y, g.bounds, damping, base, scale, *scaled,
-                                   shard=g.shard, n_out=3) for g, t, y in zip(groups, teleports, ys)]
-            ys = [o[0] for o in outs]
-            scaled = [o[1] for o in outs]
-            part = np.concatenate(backend.gather([o[2] for o in outs]))
+            results = [backend.submit(_step, g.rows, g.inv, t, y, g.bounds, damping, base, scale, *scaled,
+                                      shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
+            ys, scaled, part = self._split(groups, results)
             walk.residual, walk.total, walk.dangling = _chunk_sums(part, 0)
             walk.n_iter += 1
             stats.iterations.append(("pagerank", self.name, time.perf_counter() - started))
@@ -463,7 +479,8 @@ class ShardedLayer:
         ys, scaled, dangling = self._start(groups, teleports, 1)
         walk = _Walk(None, None, dangling)
         ys = self._run_single(groups, teleports, walk, ys, scaled, float(config.damping), config.tol, config.max_iter)
-        walk.y = np.concatenate(self.backend.gather(ys))
+        walk.y = np.concatenate(self.backend.gather([self.backend.submit(_own, y, shard=g.shard)
+                                                     for g, y in zip(groups, ys)]))
         return walk.rank(), walk.n_iter, walk.residual
 
     def pagerank_pair(self, config: ScoringConfig, teleport_a, teleport_b=None):
@@ -482,11 +499,9 @@ class ShardedLayer:
             started = time.perf_counter()
             base0, scale0 = a.coefficients(damping)
             base1, scale1 = b.coefficients(damping)
-            outs = [backend.submit(_step_pair, g.rows, g.inv, t, y, g.bounds, damping, base0, scale0, base1, scale1,
-                                   *scaled, shard=g.shard, n_out=3) for g, t, y in zip(groups, teleports, ys)]
-            ys = [o[0] for o in outs]
-            scaled = [o[1] for o in outs]
-            part = np.concatenate(backend.gather([o[2] for o in outs]))
+            results = [backend.submit(_step_pair, g.rows, g.inv, t, y, g.bounds, damping, base0, scale0, base1,
+                                      scale1, *scaled, shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
+            ys, scaled, part = self._split(groups, results)
             for j, walk in enumerate(walks):
                 walk.residual, walk.total, walk.dangling = _chunk_sums(part, 3 * j)
                 walk.n_iter += 1
@@ -498,7 +513,8 @@ class ShardedLayer:
                 scaled_j = [backend.submit(_column, s, j, shard=g.shard) for g, s in zip(groups, scaled)]
                 single = tel_a if j == 0 else tel_b
                 y_j = self._run_single(groups, single, walk, y_j, scaled_j, damping, tol, max_iter)
-            walk.y = np.concatenate(backend.gather(y_j))
+            walk.y = np.concatenate(backend.gather([backend.submit(_own, y, shard=g.shard)
+                                                    for g, y in zip(groups, y_j)]))
             results.append((walk.rank(), walk.n_iter, walk.residual))
         return tuple(results)
 
