@@ -11,6 +11,7 @@ Dask is an optional dependency (``pip install 'influence[dask]'``).
 from __future__ import annotations
 
 import operator
+import os
 import re
 
 from ..errors import InfluenceError
@@ -79,9 +80,12 @@ class DaskBackend(Backend):
                 self.name = f"dask ({address})"
             else:
                 n = int(workers or 1)
+                # the kernels' threads of all workers together: about one per CPU
+                threads = max(1, (os.cpu_count() or 1) // n)
                 self._cluster = distributed.LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                     silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
+                    env={"NUMBA_NUM_THREADS": str(threads)},
                 )
                 client = distributed.Client(self._cluster, set_as_default=False)
                 self.name = f"dask (local cluster, {n} worker{'s' if n > 1 else ''})"
