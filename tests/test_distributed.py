@@ -128,6 +128,23 @@ def test_sharded_string_ids_warnings_and_part_files(string_world):
     assert_frame_equal(_score(parts, backend=LocalBackend(2)), local, check_exact=True)
 
 
+@pytest.mark.parametrize("variant", ["follows_only", "no_node_table", "random64_ids"])
+def test_sharded_variants_equal_local(tmp_path, variant):
+    generate_world(WorldConfig(n_nodes=5_000, seed=3, variant=variant), tmp_path)
+    assert_frame_equal(_score(tmp_path, backend=LocalBackend(3)), _score(tmp_path), check_exact=True)
+
+
+def test_sharded_node_table_only_accounts(tmp_path):
+    """Accounts only in the node table are kept (zero edges), as in the local backend."""
+    pl.DataFrame({"src": [1, 2, 3, 4, 2], "dst": [2, 3, 1, 1, 1], "kind": ["follow", "like", "follow", "share", "follow"],
+                  "weight": [1.0, 2.0, 1.0, 1.0, 1.0]}).write_parquet(tmp_path / "edges.parquet")
+    pl.DataFrame({"id": [1, 2, 3, 4, 99], "name": ["a", "b", "c", "d", "lonely"],
+                  "followers": [10, 20, 30, 40, 50]}).write_parquet(tmp_path / "nodes.parquet")
+    local = _score(tmp_path)
+    assert 99 in local["id"].to_list()
+    assert_frame_equal(_score(tmp_path, backend=LocalBackend(2)), local, check_exact=True)
+
+
 def test_sharded_graph_arrays_equal_local(string_world):
     single, _ = string_world
     with warnings.catch_warnings():

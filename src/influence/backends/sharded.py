@@ -207,6 +207,15 @@ def _dense_index(ids: pl.Series):
     return _index_cache["index"]
 
 
+def _ready(*values) -> bool:
+    return True
+
+
+def _forget_index() -> None:
+    """Drop the worker's cached id lookup once every piece is mapped."""
+    _index_cache.clear()
+
+
 def _map_piece(piece: dict, ids: pl.Series, kinds: tuple, bounds: np.ndarray) -> tuple:
     """Dense indices and kind codes of a piece's rows, split by destination shard.
 
@@ -653,6 +662,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
 
     # the Graph for the stages that are not sharded: the CSR slices come to the client
     parts = backend.gather(shards)
+    backend.gather([backend.submit(_forget_index, shard=s) for s in range(backend.n_shards)])
     timings["build"] = time.perf_counter() - started
     stats = ShardStats(timings=timings, iterations=[], shard_bytes=[_nbytes(p) for p in parts],
                        gathered_bytes=_nbytes(parts))
@@ -672,6 +682,14 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
         else:
             layers[name] = Layer(indptr, indices, data)
     del parts
+    # the walks' rows, cut per group now; then the shards (every layer) can be freed on the workers
+    started = time.perf_counter()
+    for name in REMOTE_LAYERS:
+        layers[name].remote._setup()
+    backend.gather([backend.submit(_ready, g.rows, g.inv, shard=g.shard)
+                    for name in REMOTE_LAYERS for g in layers[name].remote._setup()])
+    sharded.shards = None
+    timings["groups"] = time.perf_counter() - started
     nodes_frame = None
     if node_table is not None:
         nodes_frame = pl.DataFrame({"id": ids}).join(node_table, on="id", how="left", maintain_order="left")
