@@ -285,6 +285,24 @@ def test_dask_in_process_cluster(planted, planted_local):
         assert diag.backend.startswith("dask (") and diag.shards.iterations
 
 
+def _slow(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@needs_dask
+def test_dask_cluster_failure_is_an_influence_error():
+    from influence.backends.dask import DaskBackend
+
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        backend = DaskBackend(client=client)
+        handle = backend.submit(_slow, 5, shard=0)
+        handle.cancel()
+        with pytest.raises(influence.InfluenceError, match="the cluster failed during the run"):
+            backend.gather([handle])
+
+
 @needs_dask
 def test_dask_unreachable_scheduler_is_an_error():
     started = time.perf_counter()

@@ -34,6 +34,17 @@ def _import_distributed():
     return distributed
 
 
+def _cluster_failures() -> tuple:
+    """Exceptions that mean the cluster failed (a worker died, a connection closed, a task was
+    cancelled): reported as one error line. Errors raised by the engine's own tasks pass as they
+    are (an InfluenceError is the input's fault; anything else is a bug)."""
+    import concurrent.futures
+
+    from distributed.scheduler import KilledWorker
+
+    return (KilledWorker, OSError, TimeoutError, concurrent.futures.CancelledError)
+
+
 def _worker_version():
     """What a worker runs: influence's version, or why it cannot run the sharded tasks."""
     try:
@@ -130,7 +141,14 @@ class DaskBackend(Backend):
                                    pure=False) for i in range(n_out)]
 
     def gather(self, handles) -> list:
-        return self.client.gather(list(handles))
+        try:
+            return self.client.gather(list(handles))
+        except _cluster_failures() as exc:  # the cluster, not the data or the engine, failed
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise InfluenceError(
+                f"{self.name}: the cluster failed during the run ({type(exc).__name__}{': ' + reason if reason else ''}); "
+                "no output was written"
+            ) from None
 
     def close(self) -> None:
         client, cluster = getattr(self, "client", None), self._cluster
