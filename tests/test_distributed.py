@@ -297,14 +297,17 @@ def test_dask_cluster_failure_is_an_influence_error():
     with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         backend = DaskBackend(client=client)
-        handle = backend.submit(_slow, 5, shard=0)
+        handle = backend.submit(_slow, 1, shard=0)
         handle.cancel()
         with pytest.raises(influence.InfluenceError, match="the cluster failed during the run"):
             backend.gather([handle])
 
 
 @needs_dask
-def test_dask_unreachable_scheduler_is_an_error():
+def test_dask_unreachable_scheduler_is_an_error(monkeypatch):
+    import influence.backends.dask as dask_backend
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 2)
     started = time.perf_counter()
     with pytest.raises(influence.InfluenceError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
         open_backend("dask", cluster="tcp://127.0.0.1:9")
@@ -351,7 +354,7 @@ def scheduler(tmp_path_factory):
         assert scheduler_file.exists(), "the scheduler did not start within 60 s"
         for i in range(2):
             start("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--no-dashboard",
-                  "--name", f"w{i}", "--local-directory", str(d / f"w{i}"))
+                  "--no-nanny", "--name", f"w{i}", "--local-directory", str(d / f"w{i}"))
         with distributed.Client(scheduler_file=str(scheduler_file), timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
             address = client.scheduler.address
