@@ -195,6 +195,19 @@ def _sorted_ids(*parts) -> pl.Series:
 _index_cache: dict = {}
 
 
+class _RangeIndex:
+    """Dense indices of sorted distinct int64 ids that lie in a narrow range: a direct table
+    (one gather per row), as the local build uses for such ids (``kernels.csr.ids_in_range``)."""
+
+    def __init__(self, ids: np.ndarray):
+        self.lo = int(ids[0])
+        self.table = np.full(int(ids[-1]) - self.lo + 1, -1, np.int32)
+        self.table[ids - self.lo] = np.arange(ids.shape[0], dtype=np.int32)
+
+    def lookup(self, values: np.ndarray) -> np.ndarray:
+        return self.table[np.asarray(values, dtype=np.int64) - self.lo]
+
+
 def _dense_index(ids: pl.Series):
     """Lookup of dense indices for ``ids`` (cached per worker for the run's id Series)."""
     if _index_cache.get("ids") is not ids:
@@ -202,7 +215,9 @@ def _dense_index(ids: pl.Series):
         if ids.dtype == pl.String:
             index = pl.Enum(ids)
         else:
-            index = IntIdIndex(ids.to_numpy())
+            values = ids.to_numpy()
+            narrow = values.shape[0] and int(values[-1]) - int(values[0]) < 2 * values.shape[0] + (1 << 20)
+            index = _RangeIndex(values) if narrow else IntIdIndex(values)
         _index_cache.update(ids=ids, index=index)
     return _index_cache["index"]
 
