@@ -76,6 +76,7 @@ def run_dask(path: str, out: str, workers: int | None, cluster: str | None) -> d
     import influence
     from influence.backends.dask import DaskBackend
     from influence.backends.sharded import _process_memory
+    from influence.memory import count_rows
 
     warnings.simplefilter("ignore")
     started = time.perf_counter()
@@ -97,7 +98,7 @@ def run_dask(path: str, out: str, workers: int | None, cluster: str | None) -> d
             "s_per_iter_single": float(np.median(single)) if single else None,
             "s_per_iter_pair": float(np.median(pair)) if pair else None,
             "iterations": len(stats.iterations), "shard_bytes": stats.shard_bytes,
-            "gathered_bytes": stats.gathered_bytes, "n_accounts": diag.n_accounts, "n_rows": diag.n_rows,
+            "gathered_bytes": stats.gathered_bytes, "n_accounts": scores.height, "n_rows": count_rows(path),
             "backend": diag.backend}
 
 

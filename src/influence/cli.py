@@ -11,14 +11,14 @@ import json
 import sys
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import click
 import polars as pl
 
 from . import __version__
 from .config import GOALS, TIER_PRESETS, ScoringConfig
-from .engine import Diagnostics, load, score
+from .engine import Diagnostics, load, load_on, score
 from .errors import InfluenceError
 from .io.write import FORMATS, emit, format_table, render
 from .segments import SEGMENTS
@@ -132,17 +132,17 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
     (and nodes.parquet). With --backend dask: a Parquet file (its row groups are read by the
     workers), a directory with edges.parquet, or a directory of .parquet part files.
     """
-    with _user_errors(quiet):
+    with _user_errors(quiet), ExitStack() as resources:  # a cluster started here stops before the error line
         started = time.perf_counter()
         config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
         diag = Diagnostics()
         if backend == "local" and cluster is None and workers is None:
             graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
-            diag.timings["load"] = time.perf_counter() - started
-            scores = score(graph, config, diagnostics=diag)
         else:  # the memory estimate of --max-memory is the local backend's; not checked here
-            scores = score(path, config, diagnostics=diag, backend=backend, cluster=cluster, workers=workers,
-                           nodes=nodes, src_col=src_col, dst_col=dst_col)
+            graph = resources.enter_context(load_on(backend, path, nodes, cluster=cluster, workers=workers,
+                                                    src_col=src_col, dst_col=dst_col, config=config))
+        diag.timings["load"] = time.perf_counter() - started
+        scores = score(graph, config, diagnostics=diag)
         segments = [segment] if segment else ["mass", "micro"]
         lists = [shortlist(scores, seg, top, goal=goal, topic=topic) for seg in segments]
         if fmt == "table":
@@ -161,7 +161,7 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
             phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
             where = "" if diag.backend == "local" else f"backend {diag.backend}, "
             click.echo(
-                f"influence: {diag.n_accounts:,} accounts, {diag.n_rows:,} edge rows, "
+                f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
                 f"{diag.tier_mode} tiers; {where}{total:.2f} s ({phases})",
                 err=True,
             )

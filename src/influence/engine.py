@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,8 +46,6 @@ class Diagnostics:
     tier_mode: str = ""
     unavailable: list = field(default_factory=list)
     segment_thresholds: object = None
-    n_accounts: int = 0
-    n_rows: int = 0
     backend: str = "local"
     #: with a sharded backend: :class:`influence.backends.sharded.ShardStats` (per-iteration times, bytes)
     shards: object = None
@@ -119,24 +118,35 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
             diag.timings["load"] = time.perf_counter() - started
         return _score_graph(graph, config, diag)
 
+    started = time.perf_counter()
+    with load_on(backend, graph, nodes, cluster=cluster, workers=workers, src_col=src_col, dst_col=dst_col,
+                 config=config) as sharded_graph:
+        diag.timings["load"] = time.perf_counter() - started
+        return _score_graph(sharded_graph, config, diag)
+
+
+@contextmanager
+def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: int | None = None,
+            src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None):
+    """Load the Parquet edges at ``path`` on ``backend``'s workers (see :func:`score`).
+
+    A context manager: yields the :class:`Graph`, whose PageRank walks run on the workers while
+    the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
+    arguments and inputs that are not Parquet are reported before any cluster starts.
+    """
     from .backends import check_backend, open_backend
-    from .backends.sharded import check_sharded_input, load_sharded, sharded_stats
+    from .backends.sharded import check_sharded_input, load_sharded
 
     check_backend(backend, cluster=cluster, workers=workers)
-    if isinstance(graph, Graph):
+    if isinstance(path, Graph):
         raise ConfigError(
             f"backend {backend!r} reads the edges on its workers: pass the path of the Parquet edges, "
             "not a loaded Graph"
         )
-    check_sharded_input(graph)  # before any cluster starts
+    check_sharded_input(path)
     runner = open_backend(backend, cluster=cluster, workers=workers)
     try:
-        started = time.perf_counter()
-        graph = load_sharded(runner, graph, nodes, src_col=src_col, dst_col=dst_col, config=config)
-        diag.timings["load"] = time.perf_counter() - started
-        diag.backend = runner.name
-        diag.shards = sharded_stats(graph)
-        return _score_graph(graph, config, diag)
+        yield load_sharded(runner, path, nodes, src_col=src_col, dst_col=dst_col, config=config)
     finally:
         if runner is not backend:  # started here: stopped here
             runner.close()
@@ -144,7 +154,11 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
 
 def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics) -> pl.DataFrame:
     """:func:`score` of a loaded graph."""
-    diag.n_accounts, diag.n_rows = graph.n_nodes, graph.report.n_rows
+    from .backends.sharded import sharded_stats
+
+    diag.shards = sharded_stats(graph)
+    if diag.shards is not None:
+        diag.backend = diag.shards.backend
 
     def timed(name, fn, *args):
         started = time.perf_counter()

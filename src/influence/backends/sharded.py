@@ -561,7 +561,7 @@ class ShardStats:
     iterations: list  # (walk, layer, seconds) per iteration
     shard_bytes: list  # CSR bytes per shard (all layers)
     gathered_bytes: int = 0  # CSR bytes the client gathered to assemble the Graph
-    worker_peak_rss: dict | None = None
+    backend: str = ""  # the backend's name
 
 
 class ShardedGraph:
@@ -680,7 +680,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     backend.gather([backend.submit(_forget_index, shard=s) for s in range(backend.n_shards)])
     timings["build"] = time.perf_counter() - started
     stats = ShardStats(timings=timings, iterations=[], shard_bytes=[_nbytes(p) for p in parts],
-                       gathered_bytes=_nbytes(parts))
+                       gathered_bytes=_nbytes(parts), backend=backend.name)
     sharded = ShardedGraph(backend, bounds, shards, stats)
     layers = {}
     for name in LAYER_NAMES:
