@@ -276,7 +276,7 @@ def test_cli_non_parquet_with_dask_is_an_error_before_any_cluster(tmp_path):
 def test_dask_in_process_cluster(planted, planted_local):
     from influence.backends.dask import DaskBackend
 
-    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         backend = DaskBackend(client=client)
         assert backend.n_shards == 2
@@ -294,7 +294,7 @@ def _slow(seconds):
 def test_dask_cluster_failure_is_an_influence_error():
     from influence.backends.dask import DaskBackend
 
-    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         backend = DaskBackend(client=client)
         handle = backend.submit(_slow, 1, shard=0)

@@ -94,7 +94,7 @@ class DaskBackend(Backend):
                 # the kernels' threads of all workers together: about one per CPU
                 threads = max(1, (os.cpu_count() or 1) // n)
                 self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                     silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
                     env={"NUMBA_NUM_THREADS": str(threads)},
                 )
