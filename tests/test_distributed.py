@@ -304,6 +304,22 @@ def test_dask_cluster_failure_is_an_influence_error():
 
 
 @needs_dask
+def test_load_on_keeps_the_graph_while_the_cluster_lasts(planted, planted_local):
+    from influence.engine import load_on
+
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        from influence.backends.dask import DaskBackend
+
+        backend = DaskBackend(client=client)
+        with load_on(backend, planted) as graph:
+            assert_frame_equal(_score(graph), planted_local, check_exact=True)
+        backend.close()
+        with pytest.raises(influence.InfluenceError, match="the backend is closed"):
+            _score(graph)
+
+
+@needs_dask
 def test_dask_unreachable_scheduler_is_an_error(monkeypatch):
     import influence.backends.dask as dask_backend
 

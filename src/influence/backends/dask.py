@@ -124,25 +124,33 @@ class DaskBackend(Backend):
                 f"{influence.__version__}; install the same version on every worker"
             )
 
+    def _live(self):
+        if self.client is None:
+            raise InfluenceError(f"{self.name}: the backend is closed; load the graph again inside the "
+                                 "'with' block that keeps the cluster")
+        return self.client
+
     def _where(self, shard):
         return [self.workers[shard % len(self.workers)]]
 
     def put(self, value, shard=None):
+        client = self._live()
         if shard is None:
-            return self.client.scatter(value, broadcast=True, hash=False)
-        return self.client.scatter(value, workers=self._where(shard), hash=False)
+            return client.scatter(value, broadcast=True, hash=False)
+        return client.scatter(value, workers=self._where(shard), hash=False)
 
     def submit(self, fn, *args, shard: int, n_out: int = 1):
-        where = self._where(shard)
-        future = self.client.submit(fn, *args, workers=where, allow_other_workers=False, pure=False)
+        client, where = self._live(), self._where(shard)
+        future = client.submit(fn, *args, workers=where, allow_other_workers=False, pure=False)
         if n_out == 1:
             return future
-        return [self.client.submit(operator.getitem, future, i, workers=where, allow_other_workers=False,
-                                   pure=False) for i in range(n_out)]
+        return [client.submit(operator.getitem, future, i, workers=where, allow_other_workers=False, pure=False)
+                for i in range(n_out)]
 
     def gather(self, handles) -> list:
+        client = self._live()
         try:
-            return self.client.gather(list(handles))
+            return client.gather(list(handles))
         except _cluster_failures() as exc:  # the cluster, not the data or the engine, failed
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
             raise InfluenceError(
