@@ -13,14 +13,14 @@ import sys
 import textwrap
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import click
 import polars as pl
 
 from . import __version__
 from .config import GOALS, TIER_PRESETS, ScoringConfig
-from .engine import SCORE_PHASES, Diagnostics, load, score
+from .engine import SCORE_PHASES, Diagnostics, load, load_on, score
 from .errors import InfluenceError, MissingSignalWarning
 from .io.write import FORMATS, check_output_path, emit, format_table, render
 from .segments import SEGMENTS
@@ -109,7 +109,7 @@ def main():
 def _input_options(fn):
     fn = click.option("--max-memory", default=None,
                       help="Stop with an error when the run would need more than this (e.g. 8G); "
-                           "default: the memory the machine has available.")(fn)
+                           "default: the memory the machine has available (local backend).")(fn)
     fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
     fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
     fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,
@@ -120,6 +120,14 @@ def _input_options(fn):
 
 def _scoring_options(fn):
     """Options of every command that scores the whole graph and shortlists it (rank, report)."""
+    fn = click.option("--workers", type=int, default=None,
+                      help="With --backend dask: start a local cluster of N worker processes for this run "
+                           "(default without --cluster: one per CPU).")(fn)
+    fn = click.option("--cluster", default=None, metavar="ADDRESS",
+                      help="With --backend dask: address of a running scheduler, e.g. tcp://10.0.0.5:8786.")(fn)
+    fn = click.option("--backend", default="local", show_default=True,
+                      help="Where to run: local (this process) or dask (a Dask cluster; PATH must be Parquet). "
+                           "Same output either way. See docs/distributed.md.")(fn)
     fn = click.option("--quiet", "-q", is_flag=True,
                       help="No warnings, progress display or timings on stderr.")(fn)
     fn = click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True,
@@ -140,13 +148,19 @@ def _scoring_options(fn):
     return fn
 
 
-def _score_input(path, nodes, src_col, dst_col, max_memory, *, goal, seed, tiers, tier_mode, progress):
-    """Load and score PATH as rank and report do: ``(graph, scores, diagnostics)``."""
+def _score_input(path, nodes, src_col, dst_col, max_memory, *, goal, seed, tiers, tier_mode, progress,
+                 backend, cluster, workers, resources):
+    """Load and score PATH as rank and report do: ``(graph, scores, diagnostics)``. With a
+    backend other than local, the cluster stays open until ``resources`` (an ExitStack) closes."""
     config = ScoringConfig(goal=goal, seed=seed, tiers=tiers, tier_mode=tier_mode)
     diag = Diagnostics()
     progress("load")
     started = time.perf_counter()
-    graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
+    if backend == "local" and cluster is None and workers is None:
+        graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
+    else:  # the memory estimate of --max-memory is the local backend's; not checked here
+        graph = resources.enter_context(load_on(backend, path, nodes, cluster=cluster, workers=workers,
+                                                src_col=src_col, dst_col=dst_col, config=config))
     diag.timings["load"] = time.perf_counter() - started
     scores = score(graph, config, diagnostics=diag, progress=progress)
     return graph, scores, diag
@@ -155,8 +169,9 @@ def _score_input(path, nodes, src_col, dst_col, max_memory, *, goal, seed, tiers
 def _summary_line(graph, diag, started) -> str:
     total = time.perf_counter() - started
     phases = ", ".join(f"{k} {v:.2f}" for k, v in diag.timings.items())
+    where = "" if diag.backend == "local" else f"backend {diag.backend}; "
     return (f"influence: {graph.n_nodes:,} accounts, {graph.report.n_rows:,} edge rows, "
-            f"{diag.tier_mode} tiers; {_spread_note(diag.spread)}; {total:.2f} s ({phases})")
+            f"{diag.tier_mode} tiers; {_spread_note(diag.spread)}; {where}{total:.2f} s ({phases})")
 
 
 def _table_view(frame: pl.DataFrame) -> pl.DataFrame:
@@ -188,19 +203,22 @@ def _lacking_footer(unavailable) -> str:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write here (atomically) instead of stdout.")
 @_scoring_options
-def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet):
+def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, tiers, tier_mode, fmt, output, seed, quiet,
+         backend, cluster, workers):
     """Rank the accounts of the graph at PATH and print shortlists.
 
     PATH is a Parquet, CSV/TSV or plain edge-list file, or a directory with edges.parquet
-    (and nodes.parquet).
+    (and nodes.parquet). With --backend dask: a Parquet file (its row groups are read by the
+    workers), a directory with edges.parquet, or a directory of .parquet part files.
     """
-    with _user_errors(quiet), Progress(_RANK_PHASES, enabled=False if quiet else None,
-                                       tick=PROGRESS_TICK) as progress:
+    with _user_errors(quiet), ExitStack() as resources, Progress(_RANK_PHASES, enabled=False if quiet else None,
+                                                                 tick=PROGRESS_TICK) as progress:
         started = time.perf_counter()
         if fmt == "table":  # the table's footer says it instead
             warnings.filterwarnings("ignore", category=MissingSignalWarning)
         graph, scores, diag = _score_input(path, nodes, src_col, dst_col, max_memory, goal=goal, seed=seed,
-                                           tiers=tiers, tier_mode=tier_mode, progress=progress)
+                                           tiers=tiers, tier_mode=tier_mode, progress=progress, backend=backend,
+                                           cluster=cluster, workers=workers, resources=resources)
         progress("shortlists")
         segments = [segment] if segment else ["mass", "micro"]
         lists = [shortlist(scores, seg, top, goal=goal, topic=topic) for seg in segments]
@@ -233,7 +251,7 @@ def rank(path, nodes, src_col, dst_col, max_memory, segment, top, goal, topic, t
                    "between runs).")
 @_scoring_options
 def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timings, top, goal, topic, tiers,
-           tier_mode, seed, quiet):
+           tier_mode, seed, quiet, backend, cluster, workers):
     """Write a self-contained HTML report of the graph at PATH to --output.
 
     A reach-versus-credibility map coloured by segment (shortlisted accounts tagged, suspicious
@@ -241,13 +259,14 @@ def report(path, nodes, src_col, dst_col, max_memory, output, max_points, timing
     followers and engagement of each segment and the share of audiences that looks bought, and
     the run's parameters, input summary and timings. The page needs no network to open.
     """
-    with _user_errors(quiet), Progress(_RANK_PHASES + REPORT_PHASES + ("write",),
+    with _user_errors(quiet), ExitStack() as resources, Progress(_RANK_PHASES + REPORT_PHASES + ("write",),
                                        enabled=False if quiet else None, tick=PROGRESS_TICK) as progress:
         started = time.perf_counter()
         require_matplotlib()  # both before the heavy work
         check_output_path(output)
         graph, scores, diag = _score_input(path, nodes, src_col, dst_col, max_memory, goal=goal, seed=seed,
-                                           tiers=tiers, tier_mode=tier_mode, progress=progress)
+                                           tiers=tiers, tier_mode=tier_mode, progress=progress, backend=backend,
+                                           cluster=cluster, workers=workers, resources=resources)
         progress("shortlists")
         parameters = {
             "input": path, "node table": nodes, "src column": src_col, "dst column": dst_col, "top": top,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,9 @@ class Diagnostics:
     spread: object = None  # scores.reach.SampledSpread: RR sets drawn and the error bound reached
     rating_graph: bool = False  # credibility scored distrust first (negative signals >= 1% of rows)
     distrust_step: float = 0.0  # tau of the rating-graph credibility
+    backend: str = "local"
+    #: with a sharded backend: :class:`influence.backends.sharded.ShardStats` (per-iteration times, bytes)
+    shards: object = None
 
 
 def load(edges, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
@@ -89,7 +93,8 @@ def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:
 
 
 def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostics | None = None,
-          progress=None, **overrides) -> pl.DataFrame:
+          backend="local", cluster: str | None = None, workers: int | None = None, nodes=None,
+          src_col: str = "src", dst_col: str = "dst", progress=None, **overrides) -> pl.DataFrame:
     """Score every account of ``graph``.
 
     Parameters
@@ -101,6 +106,16 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         replace single fields.
     diagnostics
         Filled in with timings and iteration counts when given.
+    backend
+        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built and
+        PageRank walks run on the workers of a Dask cluster; ``graph`` must then be the path of
+        Parquet edges), or an :class:`influence.backends.Backend`. The output is the same for
+        every backend. See ``docs/distributed.md``.
+    cluster, workers
+        With ``backend="dask"``: the scheduler's address (``tcp://HOST:PORT``), or the number of
+        worker processes of a local cluster started for this call (default: one per CPU).
+    nodes, src_col, dst_col
+        As for :func:`load`, when ``graph`` is a path.
     progress
         Called with the name of each phase (``SCORE_PHASES``) as it starts, e.g. a
         :class:`influence.progress.Progress`; None: nothing is called.
@@ -114,11 +129,56 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     config = _config(config, overrides)
     diag = diagnostics if diagnostics is not None else Diagnostics()
     announce = progress if progress is not None else (lambda phase: None)
-    if not isinstance(graph, Graph):
-        announce("load")
-        started = time.perf_counter()
-        graph = load(graph, config=config)
+    if isinstance(backend, str) and backend == "local" and cluster is None and workers is None:
+        if not isinstance(graph, Graph):
+            announce("load")
+            started = time.perf_counter()
+            graph = load(graph, nodes, src_col=src_col, dst_col=dst_col, config=config)
+            diag.timings["load"] = time.perf_counter() - started
+        return _score_graph(graph, config, diag, announce)
+
+    announce("load")
+    started = time.perf_counter()
+    with load_on(backend, graph, nodes, cluster=cluster, workers=workers, src_col=src_col, dst_col=dst_col,
+                 config=config) as sharded_graph:
         diag.timings["load"] = time.perf_counter() - started
+        return _score_graph(sharded_graph, config, diag, announce)
+
+
+@contextmanager
+def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: int | None = None,
+            src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None):
+    """Load the Parquet edges at ``path`` on ``backend``'s workers (see :func:`score`).
+
+    A context manager: yields the :class:`Graph`, whose PageRank walks run on the workers while
+    the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
+    arguments and inputs that are not Parquet are reported before any cluster starts.
+    """
+    from .backends import check_backend, open_backend
+    from .backends.sharded import check_sharded_input, load_sharded
+
+    check_backend(backend, cluster=cluster, workers=workers)
+    if isinstance(path, Graph):
+        raise ConfigError(
+            f"backend {backend!r} reads the edges on its workers: pass the path of the Parquet edges, "
+            "not a loaded Graph"
+        )
+    check_sharded_input(path)
+    runner = open_backend(backend, cluster=cluster, workers=workers)
+    try:
+        yield load_sharded(runner, path, nodes, src_col=src_col, dst_col=dst_col, config=config)
+    finally:
+        if runner is not backend:  # started here: stopped here
+            runner.close()
+
+
+def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announce) -> pl.DataFrame:
+    """:func:`score` of a loaded graph."""
+    from .backends.sharded import sharded_stats
+
+    diag.shards = sharded_stats(graph)
+    if diag.shards is not None:
+        diag.backend = diag.shards.backend
 
     def timed(name, fn, *args):
         announce(name)

@@ -241,6 +241,33 @@ def _check_id_count(n_ids: int) -> None:
         raise EmptyGraphError("more than 2**31 - 2 distinct accounts; the engine indexes accounts with int32")
 
 
+def kind_tables(kinds, config: ScoringConfig):
+    """Per-kind tables of the layer build, indexed by a kind's position in ``kinds``.
+
+    Returns ``(unknown, weight_of, member_of, kind_weight)``: the kinds that are neither follow,
+    negative, a known interaction nor configured (sorted); ``{kind: weight}`` (1.0 outside the
+    interaction layer); uint8 layer-membership bits per kind; float64 weight per kind.
+    """
+    known = FOLLOW_KINDS | NEGATIVE_KINDS | INTERACTION_KINDS | set(config.kind_weights)
+    unknown = tuple(sorted(k for k in kinds if k not in known))
+    layer_of = {k: (_FOLLOW if k in FOLLOW_KINDS else _NEGATIVE if k in NEGATIVE_KINDS else _INTERACTION) for k in kinds}
+    weight_of = {
+        k: (1.0 if layer_of[k] != _INTERACTION else float(config.kind_weights.get(k, config.unknown_kind_weight)))
+        for k in kinds
+    }
+    # The kinds' codes index small per-kind tables.
+    member_of = np.zeros(len(kinds), np.uint8)  # which layers a row of each kind belongs to
+    for code, k in enumerate(kinds):
+        if layer_of[k] == _FOLLOW:
+            member_of[code] = _IN_FOLLOW | _IN_ATTENTION
+        elif layer_of[k] == _INTERACTION:
+            member_of[code] = _IN_INTERACTION | _IN_ATTENTION | (_IN_RESHARE if k in RESHARE_KINDS else 0)
+        else:
+            member_of[code] = _IN_NEGATIVE
+    kind_weight = np.array([weight_of[k] for k in kinds], np.float64)
+    return unknown, weight_of, member_of, kind_weight
+
+
 def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     """Build a :class:`Graph` from validated input tables.
 
@@ -263,8 +290,7 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
             kind = kind.cast(pl.String).cast(pl.Categorical)
         kinds, table = kind_codes(kind, raw.source)
         kinds = list(kinds)
-    known = FOLLOW_KINDS | NEGATIVE_KINDS | INTERACTION_KINDS | set(config.kind_weights)
-    unknown = tuple(sorted(k for k in kinds if k not in known))
+    unknown, weight_of, member_of, kind_weight = kind_tables(kinds, config)
     if unknown:
         warnings.warn(
             f"{raw.source}: unknown edge kind(s) {', '.join(map(repr, unknown))} treated as positive "
@@ -272,26 +298,9 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
             stacklevel=2,
         )
 
-    layer_of = {k: (_FOLLOW if k in FOLLOW_KINDS else _NEGATIVE if k in NEGATIVE_KINDS else _INTERACTION) for k in kinds}
-    weight_of = {
-        k: (1.0 if layer_of[k] != _INTERACTION else float(config.kind_weights.get(k, config.unknown_kind_weight)))
-        for k in kinds
-    }
-
     node_ids = raw.nodes["id"] if raw.nodes is not None else None
     ids, src_idx, dst_idx = _dense_ids(edges["src"], edges["dst"], node_ids)
     n = int(ids.len())
-
-    # The kinds' codes index small per-kind tables.
-    member_of = np.zeros(len(kinds), np.uint8)  # which layers a row of each kind belongs to
-    for code, k in enumerate(kinds):
-        if layer_of[k] == _FOLLOW:
-            member_of[code] = _IN_FOLLOW | _IN_ATTENTION
-        elif layer_of[k] == _INTERACTION:
-            member_of[code] = _IN_INTERACTION | _IN_ATTENTION | (_IN_RESHARE if k in RESHARE_KINDS else 0)
-        else:
-            member_of[code] = _IN_NEGATIVE
-    kind_weight = np.array([weight_of[k] for k in kinds], np.float64)
 
     # Self-loops are dropped; so are rows of weight 0, which record no interaction: they must
     # not add an audience member. Dropped rows get code 255.

@@ -41,14 +41,19 @@ def _column_sums(indptr, indices, data, out):
             out[indices[e]] += data[e]
 
 
-def column_sums(indptr, indices, data, n_cols):
+def column_sums(indptr, indices, data, n_cols, out=None):
     """float64[n_cols]: the sum of each column's weights, added in row order.
 
     For the in-CSR of a layer these are the out-strengths, bitwise equal to the row sums of its
     transpose (whose rows list the same weights in the same, ascending, order). Serial: one pass
     over the entries.
+
+    With ``out`` (float64[n_cols], written in place and returned) the sums continue from its
+    values: running the row ranges of a CSR one after another, each on the previous range's
+    ``out``, gives bitwise the sums of the whole CSR.
     """
-    out = np.zeros(int(n_cols), np.float64)
+    if out is None:
+        out = np.zeros(int(n_cols), np.float64)
     _column_sums(as_indptr(indptr), as_indices(indices), float_array(data), out)
     return out
 

@@ -112,6 +112,25 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
         part[c, 5] = dang1
 
 
+@nb.njit(nogil=True, cache=True)
+def _dangling_from(teleport, inv_out_strength, start):
+    total = start
+    for u in range(teleport.shape[0]):
+        if inv_out_strength[u] == 0.0:
+            total += teleport[u]
+    return total
+
+
+def dangling_mass(teleport, inv_out_strength, start=0.0) -> float:
+    """``start`` plus the ``teleport`` mass on accounts without out-edges, added in index order.
+
+    Continuing from the previous range's result over consecutive account ranges gives bitwise
+    the dangling mass :func:`weighted_pagerank` starts from.
+    """
+    return float(_dangling_from(as_input(teleport, np.float64), as_input(inv_out_strength, np.float64),
+                                float(start)))
+
+
 def _chunk_sums(part, column):
     """``(residual, total, dangling)`` of walk ``column // 3``: chunk sums added in chunk order."""
     residual = total = dangling = 0.0

@@ -47,12 +47,16 @@ def pagerank(layer: Layer, config: ScoringConfig, teleport: np.ndarray | None = 
     Returns ``(rank, n_iter, residual)``; ``rank`` sums to 1.
     """
     n = layer.in_indptr.shape[0] - 1
-    if teleport is None:
-        teleport = np.full(n, 1.0 / n)
-    rank, n_iter, residual = weighted_pagerank(
-        layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport,
-        config.damping, config.tol, config.max_iter,
-    )
+    remote = getattr(layer, "remote", None)  # a layer whose slices live on a cluster (influence.backends)
+    if remote is not None:
+        rank, n_iter, residual = remote.pagerank(config, teleport)
+    else:
+        if teleport is None:
+            teleport = np.full(n, 1.0 / n)
+        rank, n_iter, residual = weighted_pagerank(
+            layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport,
+            config.damping, config.tol, config.max_iter,
+        )
     _warn_unconverged(n_iter, residual, config)
     return rank, n_iter, residual
 
@@ -64,12 +68,16 @@ def pagerank_pair(layer: Layer, config: ScoringConfig, teleport_a: np.ndarray, t
     Returns ``((rank_a, n_iter_a, residual_a), (rank_b, n_iter_b, residual_b))``.
     """
     n = layer.in_indptr.shape[0] - 1
-    if teleport_b is None:
-        teleport_b = np.full(n, 1.0 / n)
-    results = weighted_pagerank_pair(
-        layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport_a, teleport_b,
-        config.damping, config.tol, config.max_iter,
-    )
+    remote = getattr(layer, "remote", None)
+    if remote is not None:
+        results = remote.pagerank_pair(config, teleport_a, teleport_b)
+    else:
+        if teleport_b is None:
+            teleport_b = np.full(n, 1.0 / n)
+        results = weighted_pagerank_pair(
+            layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer), teleport_a, teleport_b,
+            config.damping, config.tol, config.max_iter,
+        )
     for _, n_iter, residual in results:
         _warn_unconverged(n_iter, residual, config)
     return results

@@ -1,0 +1,170 @@
+"""The Dask backend: shards live as futures in the memory of a Dask cluster's workers.
+
+Shard ``s`` is pinned to worker ``s mod k`` (workers sorted by address), so a shard's CSR slice
+stays where it was built and every step on it runs there. Task arguments that are futures are
+fetched by the worker from the worker that holds them (worker to worker); the client only
+gathers what :meth:`DaskBackend.gather` is asked for.
+
+Dask is an optional dependency (``pip install 'influence[dask]'``).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import re
+
+from ..errors import InfluenceError
+from . import Backend
+
+#: A scheduler address: optional protocol, host (or [IPv6]) and port.
+_ADDRESS = re.compile(r"^([a-z][a-z0-9+]*://)?(\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
+#: Seconds to wait for a scheduler (and for the workers of a local cluster).
+CONNECT_TIMEOUT = 10
+
+
+def _import_distributed():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise InfluenceError(
+            "the dask backend needs Dask distributed, which is not installed; "
+            "install it with: pip install 'influence[dask]'"
+        ) from None
+    return distributed
+
+
+def _cluster_failures() -> tuple:
+    """Exceptions that mean the cluster failed (a worker died, a connection closed, a task was
+    cancelled): reported as one error line. Errors raised by the engine's own tasks pass as they
+    are (an InfluenceError is the input's fault; anything else is a bug)."""
+    import concurrent.futures
+
+    from distributed.scheduler import KilledWorker
+
+    return (KilledWorker, OSError, TimeoutError, concurrent.futures.CancelledError)
+
+
+def _worker_version():
+    """What a worker runs: influence's version, or why it cannot run the sharded tasks."""
+    try:
+        import influence
+        import influence.backends.sharded  # noqa: F401
+    except ImportError as exc:
+        return f"none usable ({exc})"
+    return influence.__version__
+
+
+class DaskBackend(Backend):
+    """Run shards on a Dask cluster.
+
+    Parameters
+    ----------
+    cluster
+        Address of a running scheduler (``tcp://HOST:PORT``), or None to start a local cluster.
+    workers
+        Worker processes of the local cluster (one thread each); ignored with ``cluster``.
+    client
+        An existing ``distributed.Client`` to use instead (not closed by :meth:`close`).
+    """
+
+    def __init__(self, cluster: str | None = None, workers: int | None = None, *, client=None):
+        distributed = _import_distributed()
+        self._own_client = client is None
+        self._cluster = None
+        if client is None:
+            if cluster is not None:
+                address = str(cluster).strip()
+                if not _ADDRESS.match(address):
+                    raise InfluenceError(
+                        f"--cluster {address!r} is not a scheduler address; expected tcp://HOST:PORT "
+                        "(e.g. tcp://10.0.0.5:8786)"
+                    )
+                try:
+                    client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+                except Exception as exc:  # OSError, TimeoutError, ValueError for a malformed address
+                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    raise InfluenceError(
+                        f"cannot reach the Dask scheduler at {address!r} ({reason[:200]}); "
+                        "check the address (tcp://HOST:PORT) and that the scheduler is running"
+                    ) from None
+                self.name = f"dask ({address})"
+            else:
+                n = int(workers or 1)
+                # the kernels' threads of all workers together: about one per CPU
+                threads = max(1, (os.cpu_count() or 1) // n)
+                self._cluster = distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                    silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
+                    env={"NUMBA_NUM_THREADS": str(threads)},
+                )
+                client = distributed.Client(self._cluster, set_as_default=False)
+                self.name = f"dask (local cluster, {n} worker{'s' if n > 1 else ''})"
+        else:
+            self.name = f"dask ({client.scheduler.address})"
+        self.client = client
+        try:
+            info = client.scheduler_info()
+            if not info["workers"]:
+                client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+                info = client.scheduler_info()
+        except Exception:
+            self.close()
+            raise InfluenceError(f"{self.name}: the scheduler has no workers") from None
+        self.workers = sorted(info["workers"])
+        self.n_shards = len(self.workers)
+        import influence
+
+        versions = client.run(_worker_version)
+        wrong = {w: v for w, v in versions.items() if v != influence.__version__}
+        if wrong:
+            self.close()
+            raise InfluenceError(
+                f"{self.name}: workers run influence {sorted(set(wrong.values()))}, the client "
+                f"{influence.__version__}; install the same version on every worker"
+            )
+
+    def _live(self):
+        if self.client is None:
+            raise InfluenceError(f"{self.name}: the backend is closed; load the graph again inside the "
+                                 "'with' block that keeps the cluster")
+        return self.client
+
+    def _where(self, shard):
+        return [self.workers[shard % len(self.workers)]]
+
+    def put(self, value, shard=None):
+        client = self._live()
+        if shard is None:
+            return client.scatter(value, broadcast=True, hash=False)
+        return client.scatter(value, workers=self._where(shard), hash=False)
+
+    def submit(self, fn, *args, shard: int, n_out: int = 1):
+        client, where = self._live(), self._where(shard)
+        future = client.submit(fn, *args, workers=where, allow_other_workers=False, pure=False)
+        if n_out == 1:
+            return future
+        return [client.submit(operator.getitem, future, i, workers=where, allow_other_workers=False, pure=False)
+                for i in range(n_out)]
+
+    def gather(self, handles) -> list:
+        client = self._live()
+        try:
+            return client.gather(list(handles))
+        except _cluster_failures() as exc:  # the cluster, not the data or the engine, failed
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            raise InfluenceError(
+                f"{self.name}: the cluster failed during the run ({type(exc).__name__}{': ' + reason if reason else ''}); "
+                "no output was written"
+            ) from None
+
+    def close(self) -> None:
+        client, cluster = getattr(self, "client", None), self._cluster
+        self.client, self._cluster = None, None
+        if client is not None and self._own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+__all__ = ["DaskBackend"]

@@ -1,0 +1,726 @@
+"""A graph sharded by destination range, and the pull iterations that run where the shards live.
+
+Written once against :class:`~influence.backends.Backend`; the task functions (``_read_piece``,
+``_map_piece``, ``_build_shard``, ``_pagerank_step``, ...) run on the workers and take numpy
+slices; the drivers (:func:`load_sharded`, :class:`ShardedLayer`) run on the client.
+
+Loading (:func:`load_sharded`)
+    1. The client lists the input's *pieces* from Parquet metadata only: the row groups of one
+       file, or the files of a directory (rows split evenly when there are fewer pieces than
+       shards). Each piece is read and validated by a worker (``io.read`` rules, messages name
+       the file and its row range).
+    2. Distinct ids: every piece's distinct ids are merged on the workers (per shard, then a
+       tree); the sorted union (8 bytes per account, with the node table's ids) is gathered once
+       by the client (the output needs it) and broadcast worker to worker. Dense indices are
+       positions in it, as in :func:`influence.graph.build_graph`, so they are globally
+       consistent.
+    3. Each worker maps its pieces' rows to dense indices and kind codes
+       (:func:`~influence.kernels.csr.prepare_rows`) and splits them by destination range; shard
+       ``s`` (accounts ``[bounds[s], bounds[s + 1])``) receives its rows from every piece, worker
+       to worker, and builds the in-CSR slices of every layer with the local path's code
+       (:func:`influence.graph._build_layers`): each row of a slice is bitwise the local row.
+    4. The client gathers the CSR slices (12 bytes per stored edge and layer structure) and
+       assembles the :class:`~influence.graph.Graph` for the stages that are not sharded yet
+       (reach, communities, credibility apart from trust, segments). The ``interaction`` and
+       ``attention`` layers keep a handle to their slices on the workers
+       (:class:`RemoteLayer`), and their PageRank walks run there.
+
+Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`)
+    The local kernel sums its per-iteration scalars over fixed edge-balanced chunks
+    (:func:`~influence.kernels.csr.edge_balanced_chunks`). Each worker owns the chunks that start
+    in its shard (a *group*: its rows, cut from the shard slices once per layer, with the few
+    boundary rows fetched from the neighbouring shard). An iteration is one task per group: it
+    takes the previous iteration's ``y * inv_out_strength`` slices of all groups (worker to
+    worker), pulls over its rows with the local chunk kernel and returns its new slices and its
+    per-chunk sums. The client gathers only the per-chunk sums (3 floats per chunk), adds them in
+    chunk order and sends the two resulting scalars with the next iteration. Out-strengths are
+    summed shard after shard (each continuing the previous one's vector), the initial dangling
+    mass likewise, so every number is bitwise the local kernel's: same ranks, same iteration
+    count, same residual.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from ..config import ScoringConfig
+from ..errors import ConfigError, EmptyGraphError, SchemaError
+from ..graph import Graph, Layer, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables
+from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
+from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, prepare_rows, run_chunks
+from ..kernels.neighbourhood import column_sums
+from ..kernels.propagation import _Walk, _chunk_sums, _pull_chunks, _pull_pair_chunks, dangling_mass
+from . import Backend
+
+#: The layers whose PageRank walks run on the workers.
+REMOTE_LAYERS = ("interaction", "attention")
+#: Fan-in of the tree that merges distinct ids on the workers.
+_MERGE_FAN_IN = 4
+
+
+# ---------------------------------------------------------------------------------------------
+# Input pieces (client, from metadata only)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Rows ``[offset, offset + length)`` of one Parquet file."""
+
+    path: str
+    offset: int
+    length: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.path} (rows {self.offset}-{self.offset + self.length - 1})"
+
+
+def _parquet_files(path: Path) -> tuple[list[Path], Path | None, str]:
+    """Edge files, default node table and source name of ``path`` (see :func:`plan_pieces`)."""
+    if not path.exists():
+        raise SchemaError(f"{path}: no such file or directory")
+    nodes = None
+    if path.is_dir():
+        edges = path / "edges.parquet"
+        if edges.exists():
+            if (path / "nodes.parquet").is_file():
+                nodes = path / "nodes.parquet"
+            path = edges
+        else:
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith((".parquet", ".pq")))
+            if not files:
+                raise SchemaError(f"{path}: directory has no edges.parquet and no .parquet files")
+            return files, None, str(path)
+    if path.is_dir():  # edges.parquet as a directory of part files
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith((".parquet", ".pq")))
+        if not files:
+            raise SchemaError(f"{path}: directory has no .parquet files")
+        return files, nodes, str(path)
+    if _format_of(path) not in ("parquet", "sniff"):
+        raise SchemaError(
+            f"{path}: the dask backend reads Parquet edges (a file, a directory with edges.parquet, or a "
+            "directory of .parquet files); convert this file to Parquet or use --backend local"
+        )
+    return [path], nodes, str(path)
+
+
+def check_sharded_input(path) -> None:
+    """Raise the error :func:`load_sharded` would raise for the kind of ``path`` (not a path, not
+    Parquet, missing), without reading any data: called before a cluster starts."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(
+            "the dask backend reads the edges on its workers: pass the path of Parquet edges, "
+            f"not a {type(path).__name__}"
+        )
+    for file in _parquet_files(Path(path))[0]:
+        _scan_parquet(file)
+
+
+def plan_pieces(path, n_shards: int) -> tuple[list[Piece], Path | None, str]:
+    """The pieces the workers read, the default node table and how to name the input.
+
+    ``path`` is a Parquet file (its row groups are the pieces), a directory holding
+    ``edges.parquet`` (a file, or a directory of part files) and optionally ``nodes.parquet``,
+    or a directory of ``.parquet`` part files. Only Parquet footers are read here. With fewer
+    pieces than ``n_shards`` the rows are split evenly into ``n_shards`` pieces.
+    """
+    import pyarrow.parquet as pq
+
+    files, nodes, source = _parquet_files(Path(path))
+    pieces = []
+    for file in files:
+        _scan_parquet(file)  # the local reader's checks and messages (not Parquet, truncated)
+        try:
+            meta = pq.ParquetFile(file).metadata
+        except Exception as exc:
+            raise SchemaError(f"{file}: unreadable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+        offset = 0
+        for g in range(meta.num_row_groups):
+            rows = meta.row_group(g).num_rows
+            if rows:
+                pieces.append(Piece(str(file), offset, rows))
+            offset += rows
+    total = sum(p.length for p in pieces)
+    if total == 0:
+        raise EmptyGraphError(f"{source}: the edge table is empty")
+    if len(pieces) < n_shards:
+        split = []
+        for p in pieces:
+            share = max(1, round(n_shards * p.length / total))
+            cuts = [p.offset + (p.length * i) // share for i in range(share + 1)]
+            split.extend(Piece(p.path, a, b - a) for a, b in zip(cuts[:-1], cuts[1:]) if b > a)
+        pieces = split
+    return pieces, nodes, source
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks of the load (run on the workers)
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_piece(piece: Piece, src_col: str, dst_col: str) -> dict:
+    frame = pl.scan_parquet(piece.path).slice(piece.offset, piece.length)
+    edges, kinds, table, ts_range = _validate_edges(frame, piece.label, src_col, dst_col)
+    return {"edges": edges, "kinds": kinds, "kind_table": table, "ts_range": ts_range}
+
+
+def _piece_summary(piece: dict) -> tuple:
+    edges = piece["edges"]
+    return str(edges["src"].dtype), piece["kinds"], edges.height, piece["ts_range"]
+
+
+def _distinct_ids(*parts) -> pl.Series:
+    """Distinct ids of pieces (their edge frames) and of id Series."""
+    columns = []
+    for part in parts:
+        if isinstance(part, dict):
+            columns += [part["edges"]["src"], part["edges"]["dst"]]
+        else:
+            columns.append(part)
+    return pl.concat(columns).unique()
+
+
+def _sorted_ids(*parts) -> pl.Series:
+    return pl.concat(list(parts)).unique().sort().rename("src")
+
+
+_index_cache: dict = {}
+
+
+class _RangeIndex:
+    """Dense indices of sorted distinct int64 ids that lie in a narrow range: a direct table
+    (one gather per row), as the local build uses for such ids (``kernels.csr.ids_in_range``)."""
+
+    def __init__(self, ids: np.ndarray):
+        self.lo = int(ids[0])
+        self.table = np.full(int(ids[-1]) - self.lo + 1, -1, np.int32)
+        self.table[ids - self.lo] = np.arange(ids.shape[0], dtype=np.int32)
+
+    def lookup(self, values: np.ndarray) -> np.ndarray:
+        return self.table[np.asarray(values, dtype=np.int64) - self.lo]
+
+
+def _dense_index(ids: pl.Series):
+    """Lookup of dense indices for ``ids`` (cached per worker for the run's id Series)."""
+    if _index_cache.get("ids") is not ids:
+        _index_cache.clear()
+        if ids.dtype == pl.String:
+            index = pl.Enum(ids)
+        else:
+            values = ids.to_numpy()
+            narrow = values.shape[0] and int(values[-1]) - int(values[0]) < 2 * values.shape[0] + (1 << 20)
+            index = _RangeIndex(values) if narrow else IntIdIndex(values)
+        _index_cache.update(ids=ids, index=index)
+    return _index_cache["index"]
+
+
+def _ready(*values) -> bool:
+    return True
+
+
+def _forget_index() -> None:
+    """Drop the worker's cached id lookup once every piece is mapped."""
+    _index_cache.clear()
+
+
+def _map_piece(piece: dict, ids: pl.Series, kinds: tuple, bounds: np.ndarray) -> tuple:
+    """Dense indices and kind codes of a piece's rows, split by destination shard.
+
+    Returns one ``(src, dst, count, code)`` bucket per shard (self-loops and rows of weight 0
+    left out) and, last, ``(rows per kind, self-loops, rows of weight 0)``.
+    """
+    edges = piece["edges"]
+    index = _dense_index(ids)
+    if ids.dtype == pl.String:
+        src_idx = edges["src"].cast(index).to_physical().to_numpy().astype(np.int32)
+        dst_idx = edges["dst"].cast(index).to_physical().to_numpy().astype(np.int32)
+    else:
+        src_idx = index.lookup(edges["src"].to_numpy())
+        dst_idx = index.lookup(edges["dst"].to_numpy())
+    position = {k: i for i, k in enumerate(kinds)}
+    remap = np.array([position[k] for k in piece["kinds"]], np.uint8)
+    table = remap[piece["kind_table"]]
+    code, count, per_kind, n_self, n_zero = prepare_rows(
+        _chunks(edges["kind"].to_physical()), table, src_idx, dst_idx, _chunks(edges["weight"]))
+    rows_per_kind = np.zeros(len(kinds), np.int64)
+    rows_per_kind[:per_kind.shape[0]] = per_kind
+    keep = np.flatnonzero(code != 255)
+    dst_kept = dst_idx[keep]
+    shard_of = np.searchsorted(bounds[1:-1], dst_kept, side="right")
+    order = keep[np.argsort(shard_of, kind="stable")]
+    cuts = np.searchsorted(np.sort(shard_of, kind="stable"), np.arange(bounds.shape[0]))
+    buckets = []
+    for s in range(bounds.shape[0] - 1):
+        rows = order[cuts[s]:cuts[s + 1]]
+        buckets.append((src_idx[rows], dst_idx[rows], count[rows], code[rows]))
+    return (*buckets, (rows_per_kind, n_self, n_zero))
+
+
+def _build_shard(lo: int, hi: int, kind_weight, member_of, *buckets) -> dict:
+    """In-CSR slices of every layer for destinations ``[lo, hi)`` (rows local, columns global)."""
+    edges = {
+        "src": np.concatenate([b[0] for b in buckets]),
+        "dst": np.concatenate([b[1] for b in buckets]) - np.int32(lo),
+        "count": np.concatenate([b[2] for b in buckets]),
+        "code": np.concatenate([b[3] for b in buckets]),
+    }
+    layers = _build_layers(edges, kind_weight, member_of, hi - lo)
+    return {name: (layer.in_indptr, layer.in_indices, layer.in_data) for name, layer in layers.items()}
+
+
+def _csr_of(shard: dict, name: str) -> tuple:
+    return shard[name]
+
+
+def _column_sums_after(csr: tuple, n: int, previous) -> np.ndarray:
+    out = np.zeros(n, np.float64) if previous is None else np.array(previous, dtype=np.float64)
+    return column_sums(csr[0], csr[1], csr[2], n, out=out)
+
+
+def _inverse(values: np.ndarray) -> np.ndarray:
+    return np.divide(1.0, values, out=np.zeros(values.shape[0]), where=values > 0)
+
+
+def _rows_of(lo: int, hi: int, starts, *csrs) -> tuple:
+    """Rows ``[lo, hi)`` cut from consecutive shard slices starting at rows ``starts``."""
+    indptrs, indices, datas = [], [], []
+    for start, (indptr, idx, data) in zip(starts, csrs):
+        a = max(lo, start) - start
+        b = min(hi, start + indptr.shape[0] - 1) - start
+        if b <= a:
+            continue
+        e0, e1 = int(indptr[a]), int(indptr[b])
+        base = sum(int(x[-1] - x[0]) for x in indptrs)
+        indptrs.append(indptr[a:b + 1] - e0 + base)
+        indices.append(idx[e0:e1])
+        datas.append(data[e0:e1])
+    indptr = np.concatenate([indptrs[0]] + [x[1:] for x in indptrs[1:]])
+    return (as_indptr(indptr), as_indices(np.concatenate(indices)).view(np.uint32),
+            float_array(np.concatenate(datas)))
+
+
+def _slice(values, lo: int, hi: int):
+    return as_input(values[lo:hi], np.float64)
+
+
+def _teleport_columns(*columns) -> np.ndarray:
+    return as_input(np.column_stack(columns), np.float64)
+
+
+def _uniform(m: int, n: int) -> np.ndarray:
+    return as_input(np.full(m, 1.0 / n), np.float64)
+
+
+def _start(teleport, inv, previous):
+    """Start of a walk on a group: ``y``, ``scaled`` and the running dangling mass."""
+    y = np.array(teleport, dtype=np.float64)
+    scaled = y * inv if y.ndim == 1 else y * inv[:, None]
+    if y.ndim == 1:
+        return y, scaled, dangling_mass(teleport, inv, previous)
+    return y, scaled, tuple(dangling_mass(np.ascontiguousarray(teleport[:, j]), inv, previous[j])
+                            for j in range(y.shape[1]))
+
+
+def _own(previous):
+    """``y`` of a group: its start value, or the previous step's result (held where it runs)."""
+    return previous[0] if isinstance(previous, tuple) else previous
+
+
+def _kernel_inputs(csr, inv, teleport, bounds):
+    """The arrays of a step with the dtypes and flags the local kernel is called with (arrays
+    arriving from another worker may differ in writeability: one compiled signature)."""
+    indptr, sources, data = csr
+    return (as_indptr(indptr), as_input(sources, np.uint32), float_array(data), as_input(inv, np.float64),
+            as_input(teleport, np.float64), np.array(bounds, dtype=np.int64))
+
+
+def _step(csr, inv, teleport, y_previous, bounds, damping, base, scale, *scaled_slices):
+    """One iteration of the single walk over a group's rows (see :func:`_pull_chunks`)."""
+    indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
+    scaled = np.concatenate(scaled_slices)
+    y = _own(y_previous).copy()
+    scaled_next = np.empty(y.shape[0], np.float64)
+    n_chunks = bounds.shape[0] - 1
+    part = np.zeros((n_chunks, 3), np.float64)
+    run_chunks(_pull_chunks, n_chunks, indptr, sources, data, inv, teleport, damping, base, scale, y, scaled,
+               scaled_next, part, bounds)
+    return y, scaled_next, part
+
+
+def _step_pair(csr, inv, teleport, y_previous, bounds, damping, base0, scale0, base1, scale1, *scaled_slices):
+    """One iteration of two walks together (see :func:`_pull_pair_chunks`)."""
+    indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
+    scaled = np.concatenate(scaled_slices)
+    y = _own(y_previous).copy()
+    scaled_next = np.empty((y.shape[0], 2), np.float64)
+    n_chunks = bounds.shape[0] - 1
+    part = np.zeros((n_chunks, 6), np.float64)
+    run_chunks(_pull_pair_chunks, n_chunks, indptr, sources, data, inv, teleport, damping, base0, scale0, base1,
+               scale1, y, scaled, scaled_next, part, bounds)
+    return y, scaled_next, part
+
+
+def _item(values, i: int):
+    return values[i]
+
+
+def _column(values, j: int) -> np.ndarray:
+    return np.ascontiguousarray(_own(values)[:, j])
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return int(getattr(value, "nbytes", 0))
+
+
+def _process_memory() -> int:
+    """Peak resident memory of this process in bytes (Linux ru_maxrss is in KiB)."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Client side
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class RemoteLayer(Layer):
+    """A :class:`~influence.graph.Layer` whose in-CSR slices also live on the backend's workers;
+    its PageRank walks run there (``remote``: a :class:`ShardedLayer`)."""
+
+    remote: object = None
+
+
+class ShardedLayer:
+    """One layer's CSR slices on the workers and the PageRank walks over them.
+
+    ``indptr`` is the layer's global row pointer (8 bytes per account, gathered at load): it
+    decides the chunks and the groups.
+    """
+
+    def __init__(self, sharded: "ShardedGraph", name: str, indptr: np.ndarray):
+        self.sharded = sharded
+        self.name = name
+        self.indptr = indptr
+        self._groups = None
+
+    @property
+    def backend(self) -> Backend:
+        return self.sharded.backend
+
+    def _setup(self):
+        """Groups of chunks, their CSR rows and ``1 / out-strength`` slices (once per layer)."""
+        if self._groups is not None:
+            return self._groups
+        backend, sharded = self.backend, self.sharded
+        n = self.indptr.shape[0] - 1
+        n_chunks = max(1, min(256, n // 2048))  # as weighted_pagerank: the same chunk sums
+        chunk_bounds = edge_balanced_chunks(self.indptr, n_chunks)
+        shard_bounds = sharded.bounds
+        owner = np.searchsorted(shard_bounds[1:-1], chunk_bounds[:-1], side="right")
+        csrs = [backend.submit(_csr_of, h, self.name, shard=s) for s, h in enumerate(sharded.shards)]
+        # out-strengths: shard after shard, each continuing the previous sums (bitwise the local ones)
+        strength = None
+        for s, csr in enumerate(csrs):
+            strength = backend.submit(_column_sums_after, csr, n, strength, shard=s)
+        inv_full = backend.submit(_inverse, strength, shard=len(csrs) - 1)
+        groups = []
+        for g in range(len(csrs)):
+            chunks = np.flatnonzero(owner == g)
+            if chunks.size == 0:
+                continue
+            c0, c1 = int(chunks[0]), int(chunks[-1]) + 1
+            lo, hi = int(chunk_bounds[c0]), int(chunk_bounds[c1])
+            touching = [s for s in range(len(csrs)) if shard_bounds[s] < hi and shard_bounds[s + 1] > lo]
+            rows = backend.submit(_rows_of, lo, hi, [int(shard_bounds[s]) for s in touching],
+                                  *[csrs[s] for s in touching], shard=g)
+            inv = backend.submit(_slice, inv_full, lo, hi, shard=g)
+            local_bounds = np.ascontiguousarray(chunk_bounds[c0:c1 + 1] - lo, dtype=np.int64)
+            groups.append(_Group(g, lo, hi, rows, inv, local_bounds))
+        self._groups = groups
+        return groups
+
+    def _teleports(self, teleport, groups):
+        n = self.indptr.shape[0] - 1
+        if teleport is None:
+            return [self.backend.submit(_uniform, g.hi - g.lo, n, shard=g.shard) for g in groups]
+        teleport = np.asarray(teleport, dtype=np.float64)
+        return [self.backend.put(as_input(teleport[g.lo:g.hi], np.float64), shard=g.shard) for g in groups]
+
+    def _start(self, groups, teleports, n_walks):
+        backend = self.backend
+        ys, scaled, dangling = [], [], (0.0,) * n_walks if n_walks > 1 else 0.0
+        for g, t in zip(groups, teleports):
+            y, sc, dangling = backend.submit(_start, t, g.inv, dangling, shard=g.shard, n_out=3)
+            ys.append(y)
+            scaled.append(sc)
+        return ys, scaled, backend.gather([dangling])[0]
+
+    def _split(self, groups, results):
+        """A step's results: the whole result stays for the group's own next step (same worker:
+        ``y`` never moves), the ``scaled`` slice goes to every group's next step, the per-chunk
+        sums (gathered, added in chunk order) to the client."""
+        backend = self.backend
+        scaled = [backend.submit(_item, r, 1, shard=g.shard) for g, r in zip(groups, results)]
+        parts = backend.gather([backend.submit(_item, r, 2, shard=g.shard) for g, r in zip(groups, results)])
+        return results, scaled, np.concatenate(parts)
+
+    def _run_single(self, groups, teleports, walk, ys, scaled, damping, tol, max_iter):
+        backend, stats = self.backend, self.sharded.stats
+        while walk.n_iter < max_iter:
+            started = time.perf_counter()
+            base, scale = walk.coefficients(damping)
+            results = [backend.submit(_step, g.rows, g.inv, t, y, g.bounds, damping, base, scale, *scaled,
+                                      shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
+            ys, scaled, part = self._split(groups, results)
+            walk.residual, walk.total, walk.dangling = _chunk_sums(part, 0)
+            walk.n_iter += 1
+            stats.iterations.append(("pagerank", self.name, time.perf_counter() - started))
+            if walk.residual < tol:
+                break
+        return ys
+
+    def pagerank(self, config: ScoringConfig, teleport=None):
+        """:func:`influence.kernels.propagation.weighted_pagerank` of this layer, on the workers.
+
+        Returns ``(rank, n_iter, residual)``, bitwise the local kernel's.
+        """
+        groups = self._setup()
+        teleports = self._teleports(teleport, groups)
+        ys, scaled, dangling = self._start(groups, teleports, 1)
+        walk = _Walk(None, None, dangling)
+        ys = self._run_single(groups, teleports, walk, ys, scaled, float(config.damping), config.tol, config.max_iter)
+        walk.y = np.concatenate(self.backend.gather([self.backend.submit(_own, y, shard=g.shard)
+                                                     for g, y in zip(groups, ys)]))
+        return walk.rank(), walk.n_iter, walk.residual
+
+    def pagerank_pair(self, config: ScoringConfig, teleport_a, teleport_b=None):
+        """:func:`influence.kernels.propagation.weighted_pagerank_pair` of this layer, on the
+        workers (``teleport_b`` None: uniform). Bitwise the local kernel's results."""
+        backend, stats = self.backend, self.sharded.stats
+        groups = self._setup()
+        tel_a = self._teleports(teleport_a, groups)
+        tel_b = self._teleports(teleport_b, groups)
+        teleports = [backend.submit(_teleport_columns, a, b, shard=g.shard) for g, a, b in zip(groups, tel_a, tel_b)]
+        ys, scaled, danglings = self._start(groups, teleports, 2)
+        walks = [_Walk(None, None, danglings[j]) for j in range(2)]
+        damping, tol, max_iter = float(config.damping), config.tol, config.max_iter
+        a, b = walks
+        while a.n_iter < max_iter and not (a.residual < tol) and not (b.residual < tol):
+            started = time.perf_counter()
+            base0, scale0 = a.coefficients(damping)
+            base1, scale1 = b.coefficients(damping)
+            results = [backend.submit(_step_pair, g.rows, g.inv, t, y, g.bounds, damping, base0, scale0, base1,
+                                      scale1, *scaled, shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
+            ys, scaled, part = self._split(groups, results)
+            for j, walk in enumerate(walks):
+                walk.residual, walk.total, walk.dangling = _chunk_sums(part, 3 * j)
+                walk.n_iter += 1
+            stats.iterations.append(("pagerank_pair", self.name, time.perf_counter() - started))
+        results = []
+        for j, walk in enumerate(walks):
+            y_j = [backend.submit(_column, y, j, shard=g.shard) for g, y in zip(groups, ys)]
+            if walk.n_iter < max_iter and not (walk.residual < tol):  # the other one has converged
+                scaled_j = [backend.submit(_column, s, j, shard=g.shard) for g, s in zip(groups, scaled)]
+                single = tel_a if j == 0 else tel_b
+                y_j = self._run_single(groups, single, walk, y_j, scaled_j, damping, tol, max_iter)
+            walk.y = np.concatenate(backend.gather([backend.submit(_own, y, shard=g.shard)
+                                                    for g, y in zip(groups, y_j)]))
+            results.append((walk.rank(), walk.n_iter, walk.residual))
+        return tuple(results)
+
+
+@dataclass(frozen=True, eq=False)
+class _Group:
+    shard: int  # where it runs
+    lo: int
+    hi: int
+    rows: object  # handle: (indptr, uint32 sources, data) of rows [lo, hi)
+    inv: object  # handle: 1 / out-strength of rows [lo, hi)
+    bounds: np.ndarray  # its chunks' row bounds, from 0
+
+
+@dataclass
+class ShardStats:
+    """What the sharded run did: wall seconds per step and bytes where they were."""
+
+    timings: dict
+    iterations: list  # (walk, layer, seconds) per iteration
+    shard_bytes: list  # CSR bytes per shard (all layers)
+    gathered_bytes: int = 0  # CSR bytes the client gathered to assemble the Graph
+    backend: str = ""  # the backend's name
+
+
+class ShardedGraph:
+    """The shards of a graph on a backend: ``bounds`` (destination ranges) and their handles."""
+
+    def __init__(self, backend: Backend, bounds: np.ndarray, shards: list, stats: ShardStats):
+        self.backend = backend
+        self.bounds = bounds
+        self.shards = shards
+        self.stats = stats
+
+
+def _merge_tree(backend: Backend, handles: list, shards: list) -> object:
+    """Merge distinct-id handles in a tree of fan-in ``_MERGE_FAN_IN`` on the workers."""
+    while len(handles) > 1:
+        merged, where = [], []
+        for i in range(0, len(handles), _MERGE_FAN_IN):
+            part = handles[i:i + _MERGE_FAN_IN]
+            merged.append(backend.submit(_distinct_ids, *part, shard=shards[i]))
+            where.append(shards[i])
+        handles, shards = merged, where
+    return handles[0]
+
+
+def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
+                 config: ScoringConfig | None = None) -> Graph:
+    """Read the Parquet edges at ``path`` on the backend's workers and build the sharded graph.
+
+    Returns a :class:`~influence.graph.Graph` equal to ``influence.load(path, nodes)`` (every
+    array bitwise), whose ``interaction`` and ``attention`` layers are :class:`RemoteLayer` (their
+    PageRank runs on the workers). ``graph.layers["interaction"].remote.sharded.stats`` records
+    what the load and the walks did. See the module docstring for what crosses the network.
+    """
+    config = config or ScoringConfig()
+    check_sharded_input(path)
+    timings = {}
+    started = time.perf_counter()
+    pieces, node_default, source = plan_pieces(path, backend.n_shards)
+    n_pieces = len(pieces)
+    piece_shard = [min(backend.n_shards - 1, (i * backend.n_shards) // n_pieces) for i in range(n_pieces)]
+    read = [backend.submit(_read_piece, p, src_col, dst_col, shard=s) for p, s in zip(pieces, piece_shard)]
+    summaries = backend.gather([backend.submit(_piece_summary, r, shard=s) for r, s in zip(read, piece_shard)])
+    dtypes = {d for d, _, _, _ in summaries}
+    if len(dtypes) > 1:
+        raise SchemaError(f"{source}: the edge files mix id types ({', '.join(sorted(dtypes))}); "
+                          "ids must be all integers or all strings")
+    id_type = pl.String if dtypes == {"String"} else pl.Int64
+    kinds = tuple(sorted(set().union(*(set(k) for _, k, _, _ in summaries))))
+    n_rows = sum(h for _, _, h, _ in summaries)
+    ts_ranges = [r for _, _, _, r in summaries if r is not None]
+    ts_range = (min(r[0] for r in ts_ranges), max(r[1] for r in ts_ranges)) if ts_ranges else None
+    if len(kinds) >= 255:
+        raise SchemaError(f"{source}: {len(kinds)} distinct edge kinds; the dask backend takes at most 254")
+
+    if nodes is None:
+        nodes = node_default
+    node_table = None
+    if nodes is not None:
+        if isinstance(nodes, (str, os.PathLike)):
+            node_table = _validate_nodes(_scan_table(Path(nodes)), str(nodes), id_type)
+        elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
+            node_table = _validate_nodes(nodes.lazy(), "<nodes DataFrame>", id_type)
+        else:
+            raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
+    timings["read"] = time.perf_counter() - started
+
+    # distinct ids: per shard, then a tree on the workers; the client gathers the sorted union
+    started = time.perf_counter()
+    per_shard = []
+    for s in range(backend.n_shards):
+        mine = [r for r, ps in zip(read, piece_shard) if ps == s]
+        if mine:
+            per_shard.append((backend.submit(_distinct_ids, *mine, shard=s), s))
+    handles = [h for h, _ in per_shard]
+    where = [s for _, s in per_shard]
+    if node_table is not None:
+        handles.append(backend.put(node_table["id"].rename("src"), shard=where[0]))
+        where.append(where[0])
+    union = _merge_tree(backend, handles, where)
+    ids_handle = backend.submit(_sorted_ids, union, shard=where[0])
+    ids = backend.gather([ids_handle])[0]
+    _check_id_count(ids.len())
+    n = ids.len()
+    timings["ids"] = time.perf_counter() - started
+
+    # rows to dense indices, split by destination range; shards built where they live
+    started = time.perf_counter()
+    n_shards = max(1, min(backend.n_shards, n))
+    bounds = np.array([(n * s) // n_shards for s in range(n_shards + 1)], np.int64)
+    unknown, weight_of, member_of, kind_weight = kind_tables(kinds, config)
+    mapped = [backend.submit(_map_piece, r, ids_handle, kinds, bounds, shard=s, n_out=n_shards + 1)
+              for r, s in zip(read, piece_shard)]
+    del read
+    shards = [backend.submit(_build_shard, int(bounds[s]), int(bounds[s + 1]), kind_weight, member_of,
+                             *[m[s] for m in mapped], shard=s) for s in range(n_shards)]
+    counts = backend.gather([m[-1] for m in mapped])
+    del mapped
+    per_kind = np.sum([c[0] for c in counts], axis=0)
+    n_self_loops = int(sum(c[1] for c in counts))
+    n_zero = int(sum(c[2] for c in counts))
+    if unknown:
+        warnings.warn(
+            f"{source}: unknown edge kind(s) {', '.join(map(repr, unknown))} treated as positive "
+            f"interactions of weight {config.unknown_kind_weight:g}",
+            stacklevel=2,
+        )
+    if n_self_loops:
+        warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
+    if n_self_loops == n_rows:
+        raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
+    if n_zero:
+        warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
+    present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
+    rows_by_kind = {kinds[i]: int(per_kind[i]) for i in present}
+
+    # the Graph for the stages that are not sharded: the CSR slices come to the client
+    parts = backend.gather(shards)
+    backend.gather([backend.submit(_forget_index, shard=s) for s in range(backend.n_shards)])
+    timings["build"] = time.perf_counter() - started
+    stats = ShardStats(timings=timings, iterations=[], shard_bytes=[_nbytes(p) for p in parts],
+                       gathered_bytes=_nbytes(parts), backend=backend.name)
+    sharded = ShardedGraph(backend, bounds, shards, stats)
+    layers = {}
+    for name in LAYER_NAMES:
+        indptr = np.zeros(n + 1, np.int64)
+        offset = 0
+        for s, part in enumerate(parts):
+            p = part[name][0]
+            indptr[bounds[s] + 1:bounds[s + 1] + 1] = p[1:] + offset
+            offset += int(p[-1])
+        indices = np.concatenate([part[name][1] for part in parts])
+        data = np.concatenate([part[name][2] for part in parts])
+        if name in REMOTE_LAYERS:
+            layers[name] = RemoteLayer(indptr, indices, data, remote=ShardedLayer(sharded, name, indptr))
+        else:
+            layers[name] = Layer(indptr, indices, data)
+    del parts
+    # the walks' rows, cut per group now; then the shards (every layer) can be freed on the workers
+    started = time.perf_counter()
+    for name in REMOTE_LAYERS:
+        layers[name].remote._setup()
+    backend.gather([backend.submit(_ready, g.rows, g.inv, shard=g.shard)
+                    for name in REMOTE_LAYERS for g in layers[name].remote._setup()])
+    sharded.shards = None
+    timings["groups"] = time.perf_counter() - started
+    nodes_frame = None
+    if node_table is not None:
+        nodes_frame = pl.DataFrame({"id": ids}).join(node_table, on="id", how="left", maintain_order="left")
+    report = LoadReport(n_rows=n_rows, n_self_loops=n_self_loops, rows_by_kind=rows_by_kind,
+                        unknown_kinds=unknown, source=source, n_zero_weight=n_zero, ts_range=ts_range)
+    return Graph(ids=ids, layers=layers, nodes=nodes_frame, report=report,
+                 kind_weights={k: weight_of[k] for k in rows_by_kind})
+
+
+def sharded_stats(graph: Graph) -> ShardStats | None:
+    """The :class:`ShardStats` of a graph loaded by :func:`load_sharded` (None otherwise)."""
+    remote = getattr(graph.layers.get("interaction"), "remote", None)
+    return remote.sharded.stats if remote is not None else None
+
+
+__all__ = ["Piece", "RemoteLayer", "ShardStats", "ShardedGraph", "ShardedLayer", "load_sharded", "plan_pieces",
+           "sharded_stats"]

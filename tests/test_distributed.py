@@ -1,0 +1,432 @@
+"""The sharded engine (influence.backends): in process, on a Dask LocalCluster, and on a real
+`dask scheduler` with two `dask worker` processes on 127.0.0.1.
+
+Every comparison is exact: the sharded path computes the same numbers in the same order as the
+local one (see influence/backends/sharded.py), so score tables and CLI output are compared byte
+for byte, not within a tolerance.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from polars.testing import assert_frame_equal
+
+import influence
+from influence import ConfigError, SchemaError
+from influence.backends import LocalBackend, open_backend
+from influence.backends.sharded import load_sharded, plan_pieces, sharded_stats
+from influence.cli import main
+from influence.config import ScoringConfig
+from influence.kernels.propagation import weighted_pagerank, weighted_pagerank_pair
+from influence.scores.peer_influence import inverse_out_strength
+from influence.synthetic import WorldConfig, generate_world
+
+try:
+    import distributed
+except ImportError:  # the default suite installs it ('test' extra); a bare install skips these
+    distributed = None
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HIGGS = REPO_ROOT.parent / "shared" / "datasets" / "real" / "higgs_twitter" / "edges.parquet"
+needs_dask = pytest.mark.skipif(distributed is None,
+                                reason="dask[distributed] is not installed (pip install 'influence[dask]')")
+
+
+def _score(path, **kwargs) -> pl.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return influence.score(path, **kwargs)
+
+
+def _worker_env() -> dict:
+    """The environment of worker processes: they must import this checkout's influence."""
+    env = dict(os.environ)
+    src = str(REPO_ROOT / "src")
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+# --------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory) -> Path:
+    """A planted world (12,000 accounts, about 280k edge rows, node table): several PageRank
+    chunks per shard."""
+    d = tmp_path_factory.mktemp("planted")
+    generate_world(WorldConfig(n_nodes=12_000, seed=5), d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def planted_local(planted) -> pl.DataFrame:
+    return _score(planted)
+
+
+@pytest.fixture(scope="module")
+def string_world(tmp_path_factory) -> tuple[Path, Path]:
+    """String ids, a self-loop, a row of weight 0 and an unknown kind, as one Parquet file of
+    many row groups and as a directory of three part files with the same rows."""
+    d = tmp_path_factory.mktemp("strings")
+    gen = d / "gen"
+    generate_world(WorldConfig(n_nodes=3_000, seed=2, variant="string_ids"), gen)
+    edges = pl.read_parquet(gen / "edges.parquet")
+    extra = pl.DataFrame({"src": [edges["src"][0], edges["src"][1], edges["src"][2]],
+                          "dst": [edges["src"][0], edges["dst"][5], edges["dst"][9]],
+                          "kind": ["follow", "zap", "like"], "weight": [1.0, 2.0, 0.0]})
+    edges = pl.concat([edges.select("src", "dst", "kind", "weight"), extra])
+    single = d / "edges.parquet"
+    edges.write_parquet(single, row_group_size=10_000)
+    parts = d / "parts"
+    parts.mkdir()
+    cuts = [0, edges.height // 3, 2 * edges.height // 3, edges.height]
+    for i in range(3):
+        edges.slice(cuts[i], cuts[i + 1] - cuts[i]).write_parquet(parts / f"part-{i}.parquet")
+    return single, parts
+
+
+# --------------------------------------------------------------------------------------------
+# in process (no Dask needed)
+
+
+@pytest.mark.parametrize("n_shards", [1, 2, 3, 7])
+def test_sharded_scores_equal_local_bitwise(planted, planted_local, n_shards):
+    diag = influence.Diagnostics()
+    sharded = _score(planted, backend=LocalBackend(n_shards), diagnostics=diag)
+    assert_frame_equal(sharded, planted_local, check_exact=True)
+    stats = diag.shards
+    assert len(stats.shard_bytes) == n_shards and all(b > 0 for b in stats.shard_bytes)
+    assert stats.iterations, "the PageRank walks should have run on the shards"
+    assert {walk for walk, _, _ in stats.iterations} == {"pagerank", "pagerank_pair"}
+
+
+def test_sharded_string_ids_warnings_and_part_files(string_world):
+    single, parts = string_world
+    with warnings.catch_warnings(record=True) as local_warnings:
+        warnings.simplefilter("always")
+        local = influence.score(single)
+    with warnings.catch_warnings(record=True) as sharded_warnings:
+        warnings.simplefilter("always")
+        sharded = influence.score(single, backend=LocalBackend(4))
+    assert_frame_equal(sharded, local, check_exact=True)
+    assert [str(w.message) for w in sharded_warnings] == [str(w.message) for w in local_warnings]
+    messages = " ".join(str(w.message) for w in local_warnings)
+    assert "self-loop" in messages and "'zap'" in messages and "weight 0" in messages
+    # the same rows as a directory of part files
+    assert_frame_equal(_score(parts, backend=LocalBackend(2)), local, check_exact=True)
+
+
+@pytest.mark.parametrize("variant", ["follows_only", "no_node_table", "random64_ids"])
+def test_sharded_variants_equal_local(tmp_path, variant):
+    generate_world(WorldConfig(n_nodes=5_000, seed=3, variant=variant), tmp_path)
+    assert_frame_equal(_score(tmp_path, backend=LocalBackend(3)), _score(tmp_path), check_exact=True)
+
+
+def test_sharded_node_table_only_accounts(tmp_path):
+    """Accounts only in the node table are kept (zero edges), as in the local backend."""
+    pl.DataFrame({"src": [1, 2, 3, 4, 2], "dst": [2, 3, 1, 1, 1], "kind": ["follow", "like", "follow", "share", "follow"],
+                  "weight": [1.0, 2.0, 1.0, 1.0, 1.0]}).write_parquet(tmp_path / "edges.parquet")
+    pl.DataFrame({"id": [1, 2, 3, 4, 99], "name": ["a", "b", "c", "d", "lonely"],
+                  "followers": [10, 20, 30, 40, 50]}).write_parquet(tmp_path / "nodes.parquet")
+    local = _score(tmp_path)
+    assert 99 in local["id"].to_list()
+    assert_frame_equal(_score(tmp_path, backend=LocalBackend(2)), local, check_exact=True)
+
+
+def test_sharded_load_report_equals_local(tmp_path):
+    """Weight-0 rows and the ``ts`` range are counted over every part file, as the local load
+    counts them in one file;
+    a bad ``ts`` in a later part file is an error there too."""
+    rows = {"src": [1, 2, 3, 4, 2, 5], "dst": [2, 3, 1, 1, 1, 1], "weight": [1.0, 0.0, 1.0, 1.0, 2.0, 1.0],
+            "ts": [1_600_000_000, 1_500_000_000, 1_700_000_000, 1_650_000_000, None, 1_400_000_000]}
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    frame = pl.DataFrame(rows)
+    frame.head(3).write_parquet(parts / "part-0.parquet")
+    frame.tail(3).write_parquet(parts / "part-1.parquet")
+    frame.write_parquet(tmp_path / "edges.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        local = influence.load(tmp_path / "edges.parquet")
+        sharded = load_sharded(LocalBackend(2), parts)
+    assert local.report.ts_range == (1_400_000_000, 1_700_000_000)
+    assert sharded.report.ts_range == local.report.ts_range
+    assert sharded.report.n_zero_weight == local.report.n_zero_weight == 1
+    frame.tail(3).with_columns(pl.col("ts") * 1000).write_parquet(parts / "part-1.parquet")
+    with pytest.raises(SchemaError, match="ts"):
+        load_sharded(LocalBackend(2), parts)
+
+
+def test_sharded_graph_arrays_equal_local(string_world):
+    single, _ = string_world
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        local = influence.load(single)
+        sharded = load_sharded(LocalBackend(3), single)
+    assert sharded.ids.equals(local.ids)
+    assert sharded.report.rows_by_kind == local.report.rows_by_kind
+    assert sharded.report.n_rows == local.report.n_rows and sharded.report.n_self_loops == local.report.n_self_loops
+    for name, layer in local.layers.items():
+        other = sharded.layers[name]
+        for attr in ("in_indptr", "in_indices", "in_data"):
+            a, b = getattr(layer, attr), getattr(other, attr)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (name, attr)
+
+
+def _random_graph_file(path: Path, n: int, m: int, seed: int) -> None:
+    """Random weighted edges with a hub that receives a third of them and accounts without
+    out-edges (dangling mass)."""
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, n, m)
+    dst = np.where(rng.random(m) < 0.33, 7, rng.integers(0, n, m))
+    src = np.where(src % 11 == 0, (src + 1) % n, src)  # accounts 0, 11, 22, ... never attend
+    weight = np.round(0.001 + rng.random(m) * 3, 3)
+    kind = np.where(rng.random(m) < 0.5, "like", "follow")
+    frame = pl.DataFrame({"src": src, "dst": dst, "kind": kind, "weight": weight}).filter(pl.col("src") != pl.col("dst"))
+    frame.write_parquet(path, row_group_size=m // 5)
+
+
+@pytest.mark.parametrize("n_shards", [1, 2, 5])
+@pytest.mark.parametrize("max_iter", [1, 2, 7, 200])
+def test_sharded_pagerank_kernels_bitwise(tmp_path, n_shards, max_iter):
+    path = tmp_path / "random.parquet"
+    _random_graph_file(path, n=20_000, m=120_000, seed=n_shards + max_iter)
+    graph = load_sharded(LocalBackend(n_shards), path)
+    config = ScoringConfig(max_iter=max_iter)
+    for name in ("interaction", "attention"):
+        layer = graph.layers[name]
+        inv = inverse_out_strength(layer)
+        n = graph.n_nodes
+        uniform = np.full(n, 1.0 / n)
+        expected = weighted_pagerank(layer.in_indptr, layer.in_indices, layer.in_data, inv, uniform,
+                                     config.damping, config.tol, config.max_iter)
+        got = layer.remote.pagerank(config)
+        assert got[1:] == expected[1:] and np.array_equal(got[0], expected[0]), name
+        seeds = np.zeros(n)
+        seeds[::97] = 1.0
+        seeds /= seeds.sum()
+        pair_config = config.replace(tol=1e-6)  # the two walks stop at different iterations
+        expected = weighted_pagerank_pair(layer.in_indptr, layer.in_indices, layer.in_data, inv, seeds, uniform,
+                                          pair_config.damping, pair_config.tol, pair_config.max_iter)
+        got = layer.remote.pagerank_pair(pair_config, seeds)
+        for (r0, i0, e0), (r1, i1, e1) in zip(got, expected):
+            assert (i0, e0) == (i1, e1) and np.array_equal(r0, r1), name
+
+
+def test_plan_pieces(tmp_path, string_world):
+    single, parts = string_world
+    pieces, nodes, source = plan_pieces(single, 2)
+    assert len(pieces) > 2 and all(p.length <= 10_000 for p in pieces) and nodes is None
+    assert sum(p.length for p in pieces) == pl.scan_parquet(single).select(pl.len()).collect().item()
+    assert [p.offset for p in pieces] == sorted(p.offset for p in pieces)
+    pieces, _, source = plan_pieces(parts, 2)
+    assert [Path(p.path).name for p in pieces] == ["part-0.parquet", "part-1.parquet", "part-2.parquet"]
+    # one row group, more shards: the rows are split evenly
+    one = tmp_path / "one.parquet"
+    pl.DataFrame({"src": list(range(10)), "dst": list(range(1, 11))}).write_parquet(one)
+    pieces, _, _ = plan_pieces(one, 4)
+    assert [p.length for p in pieces] == [2, 3, 2, 3] and source == str(parts)
+
+
+def test_sharded_errors(tmp_path, planted):
+    csv = tmp_path / "edges.csv"
+    csv.write_text("src,dst\n1,2\n")
+    with pytest.raises(SchemaError, match="reads Parquet"):
+        load_sharded(LocalBackend(2), csv)
+    with pytest.raises(ConfigError, match="path of the Parquet edges"):
+        influence.score(influence.load(planted), backend=LocalBackend(2))
+    with pytest.raises(ConfigError, match="pass the path of Parquet edges"):
+        load_sharded(LocalBackend(2), pl.DataFrame({"src": [1], "dst": [2]}))
+    for kwargs, message in [({"backend": "spark"}, "unknown backend"), ({"backend": "dask", "workers": 0}, "workers"),
+                            ({"backend": "dask", "workers": 2, "cluster": "tcp://127.0.0.1:1"}, "not both"),
+                            ({"backend": "local", "workers": 2}, "need --backend dask")]:
+        with pytest.raises(ConfigError, match=message):
+            influence.score(planted, **kwargs)
+    with pytest.raises(ConfigError):
+        LocalBackend(0)
+    # a bad row is reported with its file and row range
+    bad = tmp_path / "bad.parquet"
+    pl.DataFrame({"src": [1, 2, 3, 4], "dst": [2, 3, 4, 1], "weight": [1.0, 1.0, -1.0, 1.0]}).write_parquet(bad)
+    with pytest.raises(SchemaError, match=r"bad.parquet \(rows 2-3\): column 'weight' is negative"):
+        load_sharded(LocalBackend(2), bad)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    pl.DataFrame({"src": [1], "dst": [2]}).write_parquet(mixed / "a.parquet")
+    pl.DataFrame({"src": ["x"], "dst": ["y"]}).write_parquet(mixed / "b.parquet")
+    with pytest.raises(SchemaError, match="mix id types"):
+        load_sharded(LocalBackend(2), mixed)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--backend", "spark"], "Error: unknown backend 'spark'"),
+    (["--backend", "dask", "--workers", "0"], "Error: workers must be an integer >= 1, got 0"),
+    (["--backend", "dask", "--cluster", "nowhere"], "Error: --cluster 'nowhere' is not a scheduler address"),
+    (["--workers", "2"], "Error: --cluster and --workers need --backend dask"),
+])
+def test_cli_backend_errors(planted, tmp_path, args, message):
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["rank", str(planted), "--format", "csv", "-o", str(out), *args])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith(message)
+    assert result.stdout == "" and not out.exists()
+
+
+def test_cli_non_parquet_with_dask_is_an_error_before_any_cluster(tmp_path):
+    csv = tmp_path / "edges.csv"
+    csv.write_text("src,dst\n1,2\n2,3\n")
+    started = time.perf_counter()
+    result = CliRunner().invoke(main, ["rank", str(csv), "--backend", "dask", "--workers", "2"])
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {csv}: the dask backend reads Parquet edges")
+    assert time.perf_counter() - started < 5
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+
+
+@needs_dask
+def test_dask_in_process_cluster(planted, planted_local):
+    from influence.backends.dask import DaskBackend
+
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        backend = DaskBackend(client=client)
+        assert backend.n_shards == 2
+        diag = influence.Diagnostics()
+        assert_frame_equal(_score(planted, backend=backend, diagnostics=diag), planted_local, check_exact=True)
+        assert diag.backend.startswith("dask (") and diag.shards.iterations
+
+
+def _slow(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+@needs_dask
+def test_dask_cluster_failure_is_an_influence_error():
+    from influence.backends.dask import DaskBackend
+
+    with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        backend = DaskBackend(client=client)
+        handle = backend.submit(_slow, 1, shard=0)
+        handle.cancel()
+        with pytest.raises(influence.InfluenceError, match="the cluster failed during the run"):
+            backend.gather([handle])
+
+
+@needs_dask
+def test_load_on_keeps_the_graph_while_the_cluster_lasts(planted, planted_local):
+    from influence.engine import load_on
+
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        from influence.backends.dask import DaskBackend
+
+        backend = DaskBackend(client=client)
+        with load_on(backend, planted) as graph:
+            assert_frame_equal(_score(graph), planted_local, check_exact=True)
+        backend.close()
+        with pytest.raises(influence.InfluenceError, match="the backend is closed"):
+            _score(graph)
+
+
+@needs_dask
+def test_dask_unreachable_scheduler_is_an_error(monkeypatch):
+    import influence.backends.dask as dask_backend
+
+    monkeypatch.setattr(dask_backend, "CONNECT_TIMEOUT", 2)
+    started = time.perf_counter()
+    with pytest.raises(influence.InfluenceError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        open_backend("dask", cluster="tcp://127.0.0.1:9")
+    assert time.perf_counter() - started < 30
+
+
+def _rank_csv(path, *args) -> bytes:
+    result = CliRunner().invoke(main, ["rank", str(path), "--segment", "all", "--top", "1000000",
+                                       "--format", "csv", "-q", *args])
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout_bytes
+
+
+@needs_dask
+def test_cli_dask_two_worker_processes_match_local(planted, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", _worker_env()["PYTHONPATH"])
+    local = _rank_csv(planted)
+    assert _rank_csv(planted, "--backend", "dask", "--workers", "2") == local
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """`dask scheduler` and two `dask worker` processes on 127.0.0.1, as a user starts them;
+    yields the scheduler's address. Every process is stopped (by its own pid) afterwards."""
+    if distributed is None or shutil.which("dask") is None:
+        pytest.skip("dask[distributed] is not installed (pip install 'influence[dask]')")
+    d = tmp_path_factory.mktemp("cluster")
+    env = _worker_env()
+    scheduler_file = d / "scheduler.json"
+    logs = []
+    procs = []
+
+    def start(*args):
+        log = open(d / f"log-{len(procs)}.txt", "w")
+        logs.append(log)
+        procs.append(subprocess.Popen(["dask", *args], cwd=d, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    try:
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file))
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert scheduler_file.exists(), "the scheduler did not start within 60 s"
+        for i in range(2):
+            start("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--no-dashboard",
+                  "--no-nanny", "--name", f"w{i}", "--local-directory", str(d / f"w{i}"))
+        with distributed.Client(scheduler_file=str(scheduler_file), timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+            address = client.scheduler.address
+        assert address.startswith("tcp://127.0.0.1:")
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in logs:
+            log.close()
+
+
+@needs_dask
+def test_cli_real_scheduler_and_workers_match_local(planted, scheduler):
+    assert _rank_csv(planted, "--backend", "dask", "--cluster", scheduler) == _rank_csv(planted)
+
+
+@needs_dask
+@pytest.mark.skipif(not HIGGS.exists(), reason=f"real dataset not found at {HIGGS}")
+def test_higgs_twitter_on_real_cluster_matches_local(scheduler):
+    local = _score(HIGGS)
+    diag = influence.Diagnostics()
+    remote = _score(HIGGS, backend="dask", cluster=scheduler, diagnostics=diag)
+    assert_frame_equal(remote, local, check_exact=True)
+    assert diag.shards.iterations and len(diag.shards.shard_bytes) == 2
+
+
+def test_sharded_stats_of_a_local_graph_is_none(planted):
+    assert sharded_stats(influence.load(planted)) is None
