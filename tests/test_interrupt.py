@@ -135,6 +135,20 @@ def test_signal_stops_rank_without_output(world, tmp_path, fmt, sig):
     _interrupt_rank(world, tmp_path / "out", fmt, sig)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_plan_without_output(world, tmp_path, sig):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "plan.csv"
+    proc = _start(["plan", world, "--budget", "50000", "--format", "csv", "--output", out])
+    stdout, stderr = _signal_when(proc, _rank_marker_seen, sig)
+    assert stdout == ""
+    assert proc.returncode == 128 + sig, stderr
+    _assert_one_error_line(stderr, sig)
+    assert list(out_dir.iterdir()) == []
+
+
 def _temp_pattern(pid: int) -> re.Pattern:
     return re.compile(rf"\.(edges|nodes|truth)\.parquet\.{pid}\.[0-9a-f]+\.tmp")
 
