@@ -124,7 +124,7 @@ def _scoring_options(fn):
                       help="With --backend dask: start a local cluster of N worker processes for this run "
                            "(default without --cluster: one per CPU).")(fn)
     fn = click.option("--cluster", default=None, metavar="ADDRESS",
-                      help="With --backend dask: address of a running scheduler, e.g. tcp://10.0.0.5:8786.")(fn)
+                      help="With --backend dask: address of a running scheduler, e.g. tcp://scheduler:8786.")(fn)
     fn = click.option("--backend", default="local", show_default=True,
                       help="Where to run: local (this process) or dask (a Dask cluster; PATH must be Parquet). "
                            "Same output either way. See docs/distributed.md.")(fn)

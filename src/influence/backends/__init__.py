@@ -97,7 +97,7 @@ def open_backend(backend, *, cluster=None, workers=None) -> Backend:
     """The backend named ``backend`` (``"local"`` or ``"dask"``), or ``backend`` itself when it
     is a :class:`Backend`.
 
-    ``cluster`` (a scheduler address such as ``tcp://10.0.0.5:8786``) and ``workers`` (start a
+    ``cluster`` (a scheduler address such as ``tcp://scheduler:8786``) and ``workers`` (start a
     local cluster of that many worker processes) apply to ``"dask"`` only; without either,
     ``"dask"`` starts a local cluster with one worker per CPU. Raises :class:`ConfigError` for
     an unknown backend, ``workers < 1``, both options at once, or options the backend does not

@@ -78,7 +78,7 @@ class DaskBackend(Backend):
                 if not _ADDRESS.match(address):
                     raise InfluenceError(
                         f"--cluster {address!r} is not a scheduler address; expected tcp://HOST:PORT "
-                        "(e.g. tcp://10.0.0.5:8786)"
+                        "(e.g. tcp://scheduler:8786)"
                     )
                 try:
                     client = distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
