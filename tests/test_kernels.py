@@ -657,7 +657,7 @@ def _louvain(n, edges, position=None, resolution=1.0):
     levels, converged."""
     position = np.arange(n, dtype=np.int64) if position is None else np.asarray(position, np.int64)
     adj = _adjacency(n, edges, position)
-    by_node, levels, _, converged = louvain(*adj, resolution, 20, 100, 1e-9)
+    by_node, _, levels, _, converged = louvain(*adj, resolution, 20, 100, 1e-9)
     return by_node[position], modularity(*adj, by_node, resolution), levels, converged
 
 

@@ -658,7 +658,7 @@ def _detected(edges, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = influence.load(edges)
-    labels, _, from_topic, _, converged = detect_communities(graph, ScoringConfig(seed=seed))
+    labels, _, from_topic, _, converged, _ = detect_communities(graph, ScoringConfig(seed=seed))
     assert not from_topic and converged
     return dict(zip(graph.ids.to_list(), labels.tolist()))
 

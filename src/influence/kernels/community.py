@@ -296,6 +296,9 @@ def louvain(indptr, indices, data, resolution, max_levels, max_sweeps, tol):
     -------
     community : int64[n]
         Community of each node, renumbered 0..k-1 by first appearance in node order.
+    first_level : int64[n]
+        The finer communities of the first level's local moving alone (the bottom of the
+        dendrogram), numbered the same way.
     n_levels, n_sweeps : int
         Levels run and local-moving sweeps over all levels.
     converged : bool
@@ -310,7 +313,8 @@ def louvain(indptr, indices, data, resolution, max_levels, max_sweeps, tol):
         m2 += strength[v]
     assignment = np.arange(n).astype(np.int64)
     if n == 0 or m2 <= 0.0:
-        return assignment, 0, 0, True
+        return assignment, assignment.copy(), 0, 0, True
+    first_level = assignment
     n_levels = 0
     n_sweeps = 0
     converged = True
@@ -327,7 +331,9 @@ def louvain(indptr, indices, data, resolution, max_levels, max_sweeps, tol):
         community, k = renumber_by_first_appearance(community)
         for v in range(n):
             assignment[v] = community[assignment[v]]
+        if level == 0:
+            first_level = assignment.copy()
         if k == size:
             break
         indptr, indices, data, strength = _aggregate(indptr, indices, data, strength, community, k)
-    return assignment, n_levels, n_sweeps, converged
+    return assignment, first_level, n_levels, n_sweeps, converged

@@ -54,10 +54,19 @@ class CommunityResult:
     lift: np.ndarray  # float64[n]: concentration / (top community's share of all audiences); 0 without audience
     n_sweeps: int
     converged: bool
+    #: int64[n]: the first Louvain level's finer communities (``community`` with topics). Trust
+    #: seeds are spread over these: the seed quota (at least one per community) was set with
+    #: label propagation's many small communities, and the final Louvain level's fewer, larger
+    #: ones left half of Higgs's audience accounts unreachable from the seeds (docs/scoring.md).
+    seed_groups: np.ndarray
 
 
 def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30):
-    """int64[n] community codes and their names; from ``topic`` when every account has one."""
+    """Community codes (int64[n]) and their names; from ``topic`` when any account has one.
+
+    Returns ``(codes, names, from_topic, sweeps, converged, fine)``: ``fine`` is the first
+    Louvain level's partition (the topic codes again with topics), which the trust seeds use.
+    """
     topic = None
     if graph.nodes is not None and "topic" in graph.nodes.columns:
         topic = graph.nodes["topic"]
@@ -66,7 +75,8 @@ def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30
         codes = topic.replace_strict({t: i for i, t in enumerate(names)}, default=len(names), return_dtype=pl.Int64)
         if topic.null_count():
             names.append("(none)")
-        return codes.to_numpy(), names, True, 0, True
+        codes = codes.to_numpy()
+        return codes, names, True, 0, True, codes
     layer = graph.attention
     colour = structural_colours(
         layer.out_indptr, layer.out_indices, layer.in_indptr, layer.in_indices, config.seed, STRUCTURAL_ROUNDS
@@ -77,11 +87,12 @@ def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30
     indptr, indices, data = symmetric_adjacency(
         layer.out_indptr, layer.out_indices, layer.out_data, layer.in_indptr, layer.in_indices, layer.in_data, position,
     )
-    by_position, levels, sweeps, converged = louvain(indptr, indices, data, LOUVAIN_RESOLUTION, LOUVAIN_MAX_LEVELS,
-                                                     max_sweeps, LOUVAIN_TOL)
+    by_position, first_level, levels, sweeps, converged = louvain(
+        indptr, indices, data, LOUVAIN_RESOLUTION, LOUVAIN_MAX_LEVELS, max_sweeps, LOUVAIN_TOL)
     labels = renumber_by_first_appearance(by_position[position])[0]
+    fine = renumber_by_first_appearance(first_level[position])[0]
     names = community_names(graph, labels, colour)
-    return labels, names, False, int(sweeps), bool(converged)
+    return labels, names, False, int(sweeps), bool(converged), fine
 
 
 def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> list:
@@ -103,12 +114,12 @@ def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> lis
 
 
 def compute_communities(graph: Graph, config: ScoringConfig) -> CommunityResult:
-    community, names, from_topic, sweeps, converged = detect_communities(graph, config)
+    community, names, from_topic, sweeps, converged, fine = detect_communities(graph, config)
     layer = graph.follow if graph.follow.n_edges else graph.attention
     ones = np.ones_like(layer.in_data)
     top, own, breadth = label_mix(layer.in_indptr, layer.in_indices, ones, community, community)
     lift = community_lift(layer.in_indices, layer.in_indptr, ones, community, top)
-    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged)
+    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged, fine)
 
 
 def community_lift(in_indices, in_indptr, weights, community, concentration) -> np.ndarray:
