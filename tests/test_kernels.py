@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference as ref
-from influence.kernels.community import label_propagation
+from influence.kernels.community import louvain, modularity, symmetric_adjacency
 from influence.kernels.csr import IntIdIndex, coo_to_csr, transpose_csr
 from influence.kernels.neighbourhood import (
     count_at_least,
@@ -245,8 +245,9 @@ def test_kernels_on_zero_nodes():
     rank, _, residual = weighted_pagerank(indptr, indices, data, vec, vec, 0.85, 1e-9, 10)
     assert rank.shape == (0,) and residual == 0.0
     assert expected_exposures(indptr, indices, vec, 3).shape == (0,)
-    empty_key = np.array([], np.uint64)
-    assert label_propagation(indptr, indices, data, indptr, indices, data, np.array([], np.int64), empty_key, 5)[0].shape == (0,)
+    adj = symmetric_adjacency(indptr, indices, data.astype(np.float64), indptr, indices, data.astype(np.float64),
+                              np.array([], np.int64))
+    assert louvain(*adj, 1.0, 20, 5, 1e-6)[0].shape == (0,)
 
 
 def test_pagerank_dangling_mass_follows_teleport():
@@ -635,7 +636,7 @@ def test_reciprocal_ring_pod_and_unrelated_partners():
 
 
 # ---------------------------------------------------------------------------------------------
-# label_propagation
+# louvain
 # ---------------------------------------------------------------------------------------------
 
 
@@ -643,68 +644,146 @@ def _clique_edges(members, weight=1.0):
     return [(a, b, weight) for a in members for b in members if a != b]
 
 
-def _lpa(n, edges, order, max_sweeps=50):
+def _adjacency(n, edges, position=None):
     src, dst, w = ref.edge_arrays(edges)
     o = ref.out_csr(n, src, dst, w)
     i = ref.in_csr(n, src, dst, w)
-    key = np.zeros(n, np.uint64)  # equal keys: ties go to the smallest label
-    return label_propagation(*o, *i, np.asarray(order, np.int64), key, max_sweeps)
+    position = np.arange(n, dtype=np.int64) if position is None else np.asarray(position, np.int64)
+    return symmetric_adjacency(o[0], o[1], o[2].astype(np.float64), i[0], i[1], i[2].astype(np.float64), position)
+
+
+def _louvain(n, edges, position=None, resolution=1.0):
+    """Communities by account (account ``v`` is node ``position[v]`` of the kernel), modularity,
+    levels, converged."""
+    position = np.arange(n, dtype=np.int64) if position is None else np.asarray(position, np.int64)
+    adj = _adjacency(n, edges, position)
+    by_node, _, levels, _, converged = louvain(*adj, resolution, 20, 100, 1e-9)
+    return by_node[position], modularity(*adj, by_node, resolution), levels, converged
 
 
 def _groups(labels, members_list):
     return [set(labels[list(m)].tolist()) for m in members_list]
 
 
-@pytest.mark.parametrize("seed", range(10))
-def test_label_propagation_two_disjoint_cliques(seed):
-    cliques = [range(0, 5), range(5, 9)]
-    edges = _clique_edges(cliques[0]) + _clique_edges(cliques[1])
-    order = np.random.default_rng(seed).permutation(9)
-    labels, n_sweeps, changed = _lpa(9, edges, order)
-    assert changed == 0 and n_sweeps >= 1
-    assert [len(g) for g in _groups(labels, cliques)] == [1, 1]
-    assert labels[0] != labels[5]
-    np.testing.assert_array_equal(labels, [0] * 5 + [1] * 4)  # renumbered by first appearance
+def _networkx_graph(n, edges):
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    for a, b, w in edges:
+        if a != b:
+            g.add_edge(a, b, weight=g.get_edge_data(a, b, {"weight": 0.0})["weight"] + w)
+    return g
 
 
-@pytest.mark.parametrize("seed", range(10))
-@pytest.mark.parametrize("n_cliques, size", [(4, 4), (6, 5)])
-def test_label_propagation_ring_of_cliques(seed, n_cliques, size):
+def test_symmetric_adjacency_matches_undirected_sum():
+    rng = np.random.default_rng(3)
+    n = 30
+    src, dst, w = ref.random_edges(rng, n, 120, self_loops=True)
+    edges = [(int(a), int(b), float(c)) for a, b, c in zip(src, dst, w)]
+    position = rng.permutation(n)
+    indptr, indices, data = _adjacency(n, edges, position)
+    got = np.zeros((n, n))
+    for p in range(n):
+        for e in range(indptr[p], indptr[p + 1]):
+            got[p, indices[e]] += data[e]
+    want = np.zeros((n, n))
+    for a, b, c in edges:
+        if a != b:
+            want[position[a], position[b]] += c
+            want[position[b], position[a]] += c
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_modularity_matches_networkx(seed):
+    import networkx as nx
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    src, dst, w = ref.random_edges(rng, n, 150)
+    edges = [(int(a), int(b), float(c)) for a, b, c in zip(src, dst, w)]
+    labels = rng.integers(0, 4, n).astype(np.int64)
+    got = modularity(*_adjacency(n, edges), labels, 1.0)
+    parts = [set(np.flatnonzero(labels == c).tolist()) for c in range(4)]
+    assert got == pytest.approx(nx.community.modularity(_networkx_graph(n, edges), parts), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n_cliques, size", [(4, 4), (6, 5), (10, 6)])
+def test_louvain_ring_of_cliques_is_exact(seed, n_cliques, size):
+    """Cliques joined in a ring by single bridges: every clique is one community, whatever the order."""
     cliques = [range(c * size, (c + 1) * size) for c in range(n_cliques)]
     edges = [e for m in cliques for e in _clique_edges(m)]
     edges += [(c * size + size - 1, ((c + 1) % n_cliques) * size, 1.0) for c in range(n_cliques)]
     n = n_cliques * size
-    labels, _, changed = _lpa(n, edges, np.random.default_rng(seed).permutation(n))
-    assert changed == 0
+    labels, _, _, converged = _louvain(n, edges, np.random.default_rng(seed).permutation(n))
+    assert converged
     assert all(len(g) == 1 for g in _groups(labels, cliques))
     assert len(set(labels.tolist())) == n_cliques
 
 
-def test_label_propagation_deterministic_and_isolated_nodes():
+@pytest.mark.parametrize("seed", range(4))
+def test_louvain_modularity_close_to_networkx(seed):
+    """Modularity of the partition within 0.02 of the best of networkx's Louvain over 5 seeds."""
+    import networkx as nx
+
+    rng = np.random.default_rng(seed)
+    sizes = [30, 25, 20, 15]
+    n = sum(sizes)
+    block = np.repeat(np.arange(len(sizes)), sizes)
+    edges = []
+    for a in range(n):
+        for b in range(a + 1, n):
+            if rng.random() < (0.3 if block[a] == block[b] else 0.03):
+                edges.append((a, b, float(rng.integers(1, 4))))
+    labels, q, _, _ = _louvain(n, edges, rng.permutation(n))
+    g = _networkx_graph(n, edges)
+    parts = [set(np.flatnonzero(labels == c).tolist()) for c in range(labels.max() + 1)]
+    assert q == pytest.approx(nx.community.modularity(g, parts), abs=1e-9)
+    best = max(nx.community.modularity(g, nx.community.louvain_communities(g, seed=s)) for s in range(5))
+    assert q >= best - 0.02
+
+
+def test_louvain_karate_club():
+    import networkx as nx
+
+    g = nx.karate_club_graph()
+    edges = [(a, b, 1.0) for a, b in g.edges()]
+    labels, q, levels, converged = _louvain(g.number_of_nodes(), edges)
+    assert converged and levels >= 2
+    best = max(nx.community.modularity(g, nx.community.louvain_communities(g, weight=None, seed=s), weight=None)
+               for s in range(10))
+    assert q >= best - 0.01 and q > 0.40
+
+
+def test_louvain_deterministic_and_isolated_nodes():
     rng = np.random.default_rng(7)
     n = 80
     src, dst, _ = ref.random_edges(rng, n - 3, 200)  # last three nodes isolated
     edges = [(int(a), int(b), 1.0) for a, b in zip(src, dst)]
-    order = rng.permutation(n)
-    first = _lpa(n, edges, order)
+    position = rng.permutation(n)
+    first = _louvain(n, edges, position)
     for _ in range(3):
-        again = _lpa(n, edges, order)
+        again = _louvain(n, edges, position)
         assert _bitwise_equal(first[0], again[0]) and first[1:] == again[1:]
     labels = first[0]
     assert len(set(labels[-3:].tolist())) == 3 and not set(labels[-3:].tolist()) & set(labels[:-3].tolist())
-    # renumbering: labels appear in order 0, 1, 2, ... by account index
-    seen = []
-    for lab in labels.tolist():
+    seen = []  # renumbering: labels appear in order 0, 1, 2, ... by kernel node (position)
+    by_node = np.empty(n, np.int64)
+    by_node[position] = labels
+    for lab in by_node.tolist():
         if lab not in seen:
             seen.append(lab)
     assert seen == list(range(len(seen)))
 
 
-def test_label_propagation_single_and_empty():
-    labels, _, changed = _lpa(1, [], [0])
+def test_louvain_single_and_empty():
+    labels, q, _, converged = _louvain(1, [])
     np.testing.assert_array_equal(labels, [0])
-    labels, _, _ = _lpa(3, [], [2, 0, 1])
+    labels, q, _, _ = _louvain(3, [])
     np.testing.assert_array_equal(labels, [0, 1, 2])
+    assert q == 0.0
 
 
 def test_structural_colours_permute_under_relabelling():

@@ -631,3 +631,52 @@ def test_only_zero_weight_rows_scores_accounts_without_edges():
     scores = _score(edges)
     assert scores["id"].to_list() == [1, 2, 3]
     assert (scores["reach"] == 0).all() and (scores["followers"] == 0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Detected communities (no topic): planted blocks with hubs
+# ---------------------------------------------------------------------------------------------
+
+
+def _blocks_with_hubs(seed, n_blocks=6, size=120, p_in=0.06, p_out=0.002, n_hubs=4, hub_share=0.5):
+    """A directed stochastic block model (follows inside a block with ``p_in``, across with
+    ``p_out``) plus ``n_hubs`` hubs, each followed by ``hub_share`` of all accounts."""
+    rng = np.random.default_rng(seed)
+    n = n_blocks * size
+    block = np.repeat(np.arange(n_blocks), size)
+    src, dst = np.nonzero(rng.random((n, n)) < np.where(block[:, None] == block[None, :], p_in, p_out))
+    keep = src != dst
+    fans = [np.flatnonzero(rng.random(n) < hub_share) for _ in range(n_hubs)]
+    src = np.concatenate([src[keep], *fans])
+    dst = np.concatenate([dst[keep], *[np.full(f.size, n + h) for h, f in enumerate(fans)]])
+    return pl.DataFrame({"src": src.astype(np.int64), "dst": dst.astype(np.int64)}), block
+
+
+def _detected(edges, seed):
+    from influence.scores.community import detect_communities
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = influence.load(edges)
+    labels, _, from_topic, _, converged, _ = detect_communities(graph, ScoringConfig(seed=seed))
+    assert not from_topic and converged
+    return dict(zip(graph.ids.to_list(), labels.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_detected_communities_recover_blocks_despite_hubs(seed):
+    """Regression (issue 3): label propagation let hubs followed by half the graph pull every
+    block into one community (1-2 communities for 6 blocks); Louvain keeps the blocks apart."""
+    edges, block = _blocks_with_hubs(seed)
+    community = _detected(edges, seed)
+    got = np.array([community[v] for v in range(block.size)])
+    for b in range(block.max() + 1):
+        assert len(set(got[block == b].tolist())) == 1, f"block {b} split"
+    assert len(set(got.tolist())) == block.max() + 1  # one community per block
+    # relabelling the accounts gives the same partition
+    mapping = np.random.default_rng(seed).permutation(int(edges["dst"].max()) + 1) * 7 + 3
+    relabelled = edges.with_columns(pl.col("src").map_elements(lambda v: int(mapping[v]), return_dtype=pl.Int64),
+                                    pl.col("dst").map_elements(lambda v: int(mapping[v]), return_dtype=pl.Int64))
+    again = _detected(relabelled, seed)
+    pairs = {(community[v], again[int(mapping[v])]) for v in community}
+    assert len(pairs) == len(set(community.values())) == len(set(again.values()))

@@ -210,7 +210,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     reach = timed("reach", compute_reach, graph, config)
     diag.spread = reach.sampled
     comm = timed("communities", compute_communities, graph, config)
-    cred = timed("credibility", compute_credibility, graph, followers, comm.community, config)
+    cred = timed("credibility", compute_credibility, graph, followers, comm.seed_groups, config)
     diag.rating_graph, diag.distrust_step = cred.signed, cred.distrust_step
     peer = timed("peer_influence", compute_peer_influence, graph, comm.community, config)
     diag.pagerank_iterations, diag.pagerank_residual = peer.n_iter, peer.residual

@@ -598,7 +598,7 @@ def _parameters_html(parameters: dict, diag: Diagnostics, seed: int, max_points:
         ("tiers applied", diag.tier_mode or "–"),
         ("PageRank iterations, residual", f"{diag.pagerank_iterations}, {diag.pagerank_residual:.2e}"),
         ("communities", "from the topic column" if diag.communities_from_topic
-         else f"label propagation, {diag.community_sweeps} sweep(s)"),
+         else f"Louvain, {diag.community_sweeps} sweep(s)"),
         ("influence version", __version__),
     ]
     thresholds = diag.segment_thresholds

@@ -13,9 +13,9 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     topics, its largest community is less than ``MASS_MAX_LIFT`` times as common in it as in all
     audiences (``community_lift``). Reach in the top 0.1% is mass whatever the share of its
     largest community; with topics only if its lift is below ``MASS_MAX_LIFT``. The lift is not
-    used with detected communities: label propagation builds a community around a large hub out
-    of its own followers, so a hub's audience looks concentrated and over-represented by
-    construction (docs/scoring.md).
+    used with detected communities: community detection (Louvain, as label propagation before
+    it) groups a large hub with its own followers, so a hub's audience looks concentrated and
+    over-represented by construction (docs/scoring.md).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
     credibility at or above the median of meaningful accounts; and, when the graph has

@@ -1,9 +1,16 @@
-"""Communities (niches): the node table's ``topic`` when given, else label propagation.
+"""Communities (niches): the node table's ``topic`` when given, else Louvain modularity communities.
 
-Label propagation visits accounts in the order of seeded structural colours (a
-Weisfeiler-Lehman hash of their neighbourhood) and breaks ties by them, so the communities depend
-on the graph and the seed, not on how the accounts are numbered. A detected community is named
-``c:<id>`` after its member with the largest audience.
+Without topics, communities are detected by multi-level Louvain (Blondel et al. 2008) on the
+undirected attention layer (the weight of ``{u, v}`` is ``w(u -> v) + w(v -> u)``, follows and
+kind-weighted interactions). Nodes are visited in the order of seeded structural colours (a
+Weisfeiler-Lehman hash of their neighbourhood) and ties go to the community first met in that
+order, so the communities depend on the graph and the seed, not on how the accounts are
+numbered. Louvain replaced label propagation (Raghavan et al. 2007), which on graphs with hubs
+lets a few hubs' labels sweep most of the graph into one "monster" community (77% of all
+audiences on a planted 20k world without topics; Louvain: 23%, the largest planted topic), so
+that concentration, breadth and lift could not tell a broad audience from a niche one
+(docs/scoring.md). A detected community is named ``c:<id>`` after its member with the largest
+audience.
 
 Also measures how an account's audience spreads over communities: ``community_concentration``
 (share of the audience inside its largest community) and ``community_breadth`` (effective number
@@ -21,12 +28,19 @@ import polars as pl
 
 from ..config import ScoringConfig
 from ..graph import Graph
-from ..kernels.community import label_propagation, structural_colours
+from ..kernels.community import louvain, renumber_by_first_appearance, structural_colours, symmetric_adjacency
 from ..kernels.neighbourhood import label_mix, top_label
 
 
-#: Weisfeiler-Lehman rounds of the structural colours that order label propagation.
+#: Weisfeiler-Lehman rounds of the structural colours that order the Louvain sweeps.
 STRUCTURAL_ROUNDS = 3
+#: Modularity resolution (1: Newman-Girvan modularity).
+LOUVAIN_RESOLUTION = 1.0
+#: Most aggregation levels; each level at least halves nothing only when it merges nothing, so
+#: real graphs stop after 3-6.
+LOUVAIN_MAX_LEVELS = 20
+#: A level's local moving stops after a sweep that gains less modularity than this.
+LOUVAIN_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,19 @@ class CommunityResult:
     lift: np.ndarray  # float64[n]: concentration / (top community's share of all audiences); 0 without audience
     n_sweeps: int
     converged: bool
+    #: int64[n]: the first Louvain level's finer communities (``community`` with topics). Trust
+    #: seeds are spread over these: the seed quota (at least one per community) was set with
+    #: label propagation's many small communities, and the final Louvain level's fewer, larger
+    #: ones left half of Higgs's audience accounts unreachable from the seeds (docs/scoring.md).
+    seed_groups: np.ndarray
 
 
 def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30):
-    """int64[n] community codes and their names; from ``topic`` when every account has one."""
+    """Community codes (int64[n]) and their names; from ``topic`` when any account has one.
+
+    Returns ``(codes, names, from_topic, sweeps, converged, fine)``: ``fine`` is the first
+    Louvain level's partition (the topic codes again with topics), which the trust seeds use.
+    """
     topic = None
     if graph.nodes is not None and "topic" in graph.nodes.columns:
         topic = graph.nodes["topic"]
@@ -52,18 +75,24 @@ def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30
         codes = topic.replace_strict({t: i for i, t in enumerate(names)}, default=len(names), return_dtype=pl.Int64)
         if topic.null_count():
             names.append("(none)")
-        return codes.to_numpy(), names, True, 0, True
+        codes = codes.to_numpy()
+        return codes, names, True, 0, True, codes
     layer = graph.attention
     colour = structural_colours(
         layer.out_indptr, layer.out_indices, layer.in_indptr, layer.in_indices, config.seed, STRUCTURAL_ROUNDS
     )
-    order = np.lexsort((np.arange(graph.n_nodes), colour)).astype(np.int64)
-    labels, sweeps, changed = label_propagation(
-        layer.out_indptr, layer.out_indices, layer.out_data,
-        layer.in_indptr, layer.in_indices, layer.in_data, order, colour, max_sweeps,
+    order = np.lexsort((np.arange(graph.n_nodes), colour))
+    position = np.empty(graph.n_nodes, np.int64)
+    position[order] = np.arange(graph.n_nodes)
+    indptr, indices, data = symmetric_adjacency(
+        layer.out_indptr, layer.out_indices, layer.out_data, layer.in_indptr, layer.in_indices, layer.in_data, position,
     )
+    by_position, first_level, levels, sweeps, converged = louvain(
+        indptr, indices, data, LOUVAIN_RESOLUTION, LOUVAIN_MAX_LEVELS, max_sweeps, LOUVAIN_TOL)
+    labels = renumber_by_first_appearance(by_position[position])[0]
+    fine = renumber_by_first_appearance(first_level[position])[0]
     names = community_names(graph, labels, colour)
-    return labels, names, False, int(sweeps), changed == 0
+    return labels, names, False, int(sweeps), bool(converged), fine
 
 
 def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> list:
@@ -85,12 +114,12 @@ def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> lis
 
 
 def compute_communities(graph: Graph, config: ScoringConfig) -> CommunityResult:
-    community, names, from_topic, sweeps, converged = detect_communities(graph, config)
+    community, names, from_topic, sweeps, converged, fine = detect_communities(graph, config)
     layer = graph.follow if graph.follow.n_edges else graph.attention
     ones = np.ones_like(layer.in_data)
     top, own, breadth = label_mix(layer.in_indptr, layer.in_indices, ones, community, community)
     lift = community_lift(layer.in_indices, layer.in_indptr, ones, community, top)
-    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged)
+    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged, fine)
 
 
 def community_lift(in_indices, in_indptr, weights, community, concentration) -> np.ndarray:

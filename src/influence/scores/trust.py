@@ -14,7 +14,9 @@ standing, near 0 is unreachable from the seeds.
 Seeds: ``verified`` accounts of the node table, plus the most genuine accounts of every
 community: the top ``SEED_SHARE`` of each community by audience among accounts with genuineness
 >= 0.9, no pod-like ring and an audience authenticity at least the median. Seeds spread over the
-communities keep trust from measuring mere closeness to the largest accounts.
+communities keep trust from measuring mere closeness to the largest accounts. Without topics the
+engine passes the first Louvain level's communities here, the finer ones (see
+``CommunityResult.seed_groups``).
 """
 
 from __future__ import annotations
