@@ -268,6 +268,20 @@ def kind_tables(kinds, config: ScoringConfig):
     return unknown, weight_of, member_of, kind_weight
 
 
+def summarise_rows(source: str, kinds, per_kind, n_rows: int, n_self_loops: int, n_zero: int) -> dict:
+    """``{kind: rows}`` of the kinds present, most rows first (ties by name), after warning
+    about dropped self-loops and weight-0 rows; an :class:`EmptyGraphError` when every row is a
+    self-loop. Shared by the local build and the sharded load, so both say the same."""
+    if n_self_loops:
+        warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=3)
+    if n_self_loops == n_rows:
+        raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
+    if n_zero:
+        warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=3)
+    present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
+    return {kinds[i]: int(per_kind[i]) for i in present}
+
+
 def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     """Build a :class:`Graph` from validated input tables.
 
@@ -320,14 +334,7 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         del zero
     source, node_table, ts_range, n_rows = raw.source, raw.nodes, raw.ts_range, edges.height
     del raw, edges, kind, node_ids  # the input tables are not needed any more
-    if n_self_loops:
-        warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
-    if n_self_loops == n_rows:
-        raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
-    if n_zero:
-        warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
-    present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
-    rows_by_kind = {kinds[i]: int(per_kind[i]) for i in present}
+    rows_by_kind = summarise_rows(source, kinds, per_kind, n_rows, n_self_loops, n_zero)
 
     # Follow and negative kinds weigh exactly 1.0, so ``count * kind_weight`` is the weight of
     # every layer that uses kind weights (interaction, and attention's follow + interaction).

@@ -52,7 +52,9 @@ import polars as pl
 
 from ..config import ScoringConfig
 from ..errors import ConfigError, EmptyGraphError, SchemaError
-from ..graph import Graph, Layer, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables
+from ..graph import (
+    Graph, Layer, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables, summarise_rows,
+)
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
@@ -668,14 +670,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
             f"interactions of weight {config.unknown_kind_weight:g}",
             stacklevel=2,
         )
-    if n_self_loops:
-        warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=2)
-    if n_self_loops == n_rows:
-        raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
-    if n_zero:
-        warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=2)
-    present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
-    rows_by_kind = {kinds[i]: int(per_kind[i]) for i in present}
+    rows_by_kind = summarise_rows(source, kinds, per_kind, n_rows, n_self_loops, n_zero)
 
     # the Graph for the stages that are not sharded: the CSR slices come to the client
     parts = backend.gather(shards)
