@@ -39,6 +39,7 @@ except ImportError:  # the default suite installs it ('test' extra); a bare inst
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HIGGS = REPO_ROOT.parent / "shared" / "datasets" / "real" / "higgs_twitter" / "edges.parquet"
+SAMPLE = REPO_ROOT / "datasets" / "sample"
 needs_dask = pytest.mark.skipif(distributed is None,
                                 reason="dask[distributed] is not installed (pip install 'influence[dask]')")
 
@@ -109,7 +110,9 @@ def test_sharded_scores_equal_local_bitwise(planted, planted_local, n_shards):
     stats = diag.shards
     assert len(stats.shard_bytes) == n_shards and all(b > 0 for b in stats.shard_bytes)
     assert stats.iterations, "the PageRank walks should have run on the shards"
-    assert {walk for walk, _, _ in stats.iterations} == {"pagerank", "pagerank_pair"}
+    # the RR samples of the spread fan out over the shards too (one call per sampling pass)
+    assert {walk for walk, _, _ in stats.iterations} == {"pagerank", "pagerank_pair", "rr_sets"}
+    assert diag.spread.samples > 0
 
 
 def test_sharded_string_ids_warnings_and_part_files(string_world):
@@ -307,6 +310,27 @@ def test_dask_in_process_cluster(planted, planted_local):
         diag = influence.Diagnostics()
         assert_frame_equal(_score(planted, backend=backend, diagnostics=diag), planted_local, check_exact=True)
         assert diag.backend.startswith("dask (") and diag.shards.iterations
+
+
+@needs_dask
+def test_cli_process_with_local_cluster_matches_local(tmp_path):
+    """`influence rank --backend dask --workers 2` as a user runs it: a process whose main module
+    imports numba, so the spawned workers import it too before a Nanny's ``env`` would apply.
+    The workers compile a kernel (the RR sampling's seed mixing is not cached), which fails
+    with 'Cannot set NUMBA_NUM_THREADS' unless the thread count is set before they start."""
+    script = tmp_path / "influence_script.py"  # what pip's console script is
+    script.write_text("import sys\nfrom influence.cli import main\nif __name__ == '__main__':\n    sys.exit(main())\n")
+
+    def run(*extra):
+        result = subprocess.run(
+            [sys.executable, str(script), "rank", str(SAMPLE), "--segment", "all", "--top", "100000",
+             "--format", "csv", "-q", *extra],
+            capture_output=True, timeout=600,
+        )
+        assert result.returncode == 0, result.stderr.decode()[-2000:]
+        return result.stdout
+
+    assert run("--backend", "dask", "--workers", "2") == run()
 
 
 def _slow(seconds):

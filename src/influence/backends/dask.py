@@ -93,11 +93,17 @@ class DaskBackend(Backend):
                 n = int(workers or 1)
                 # the kernels' threads of all workers together: about one per CPU
                 threads = max(1, (os.cpu_count() or 1) // n)
-                self._cluster = distributed.LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                    silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
-                    env={"NUMBA_NUM_THREADS": str(threads)},
-                )
+                # Set before the worker processes start (pre-spawn), not through ``env=``: a Nanny
+                # applies ``env`` after the worker has imported numba, and numba then refuses to
+                # compile anything ("Cannot set NUMBA_NUM_THREADS ... once the threads have been
+                # launched") the moment a kernel is not in the on-disk cache.
+                import dask
+
+                with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(threads)}):
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                        silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
+                    )
                 client = distributed.Client(self._cluster, set_as_default=False)
                 self.name = f"dask (local cluster, {n} worker{'s' if n > 1 else ''})"
         else:

@@ -406,6 +406,21 @@ class RemoteLayer(Layer):
     remote: object = None
 
 
+class _Payload:
+    """One value scattered as one object (Dask scatters a tuple's items one by one)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _rr_hits(payload: _Payload, start: int, stop: int) -> tuple:
+    from ..scores.reach import _hits  # the local driver of the kernel, on the worker
+
+    return _hits(payload.value, start, stop)
+
+
 class ShardedLayer:
     """One layer's CSR slices on the workers and the PageRank walks over them.
 
@@ -494,6 +509,26 @@ class ShardedLayer:
             if walk.residual < tol:
                 break
         return ys
+
+    def reverse_reachable_hits(self, args: tuple, start: int, stop: int) -> tuple[np.ndarray, int]:
+        """``scores.reach._hits(args, start, stop)`` fanned out: the RR samples ``[start, stop)``
+        cut into one contiguous range per shard, each run on its worker with the kernel's
+        arguments (``args``: this layer's out-CSR, edge probabilities, keys, depth, seed)
+        broadcast once. A sample's draws depend only on its index and the seed, and hits are
+        integers summed exactly, so the result is the local one bitwise for any shard count."""
+        backend, stats = self.backend, self.sharded.stats
+        started = time.perf_counter()
+        held = backend.put(_Payload(args))
+        k = backend.n_shards
+        cuts = [start + ((stop - start) * s) // k for s in range(k + 1)]
+        handles = [backend.submit(_rr_hits, held, a, b, shard=s)
+                   for s, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])) if b > a]
+        results = backend.gather(handles)
+        hits = results[0][0].copy()
+        for h, _ in results[1:]:
+            hits += h
+        stats.iterations.append(("rr_sets", self.name, time.perf_counter() - started))
+        return hits, int(sum(w for _, w in results))
 
     def pagerank(self, config: ScoringConfig, teleport=None):
         """:func:`influence.kernels.propagation.weighted_pagerank` of this layer, on the workers.

@@ -189,12 +189,14 @@ def sampled_spread(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, obs
     keys = account_keys(n)
     args = (attention.out_indptr, attention.out_indices, *edge_probabilities(graph, pass_on, config, observed), keys,
             config.cascade_depth, config.seed)
-    hits, work = _hits(args, 0, n)
+    remote = getattr(attention, "remote", None)  # samples fanned out over a cluster (influence.backends)
+    sample = _hits if remote is None else remote.reverse_reachable_hits
+    hits, work = sample(args, 0, n)
     needed = -(-rr_samples_for(n, eps, delta, target) // n)
     budget = config.spread_budget * max(attention.n_edges, MIN_BUDGET_EDGES)
     rounds = max(1, min(needed, int(budget // max(work, 1))))
     if rounds > 1:
-        more, more_work = _hits(args, n, rounds * n)
+        more, more_work = sample(args, n, rounds * n)
         hits += more
         work += more_work
     samples = rounds * n
