@@ -312,6 +312,32 @@ def test_dask_in_process_cluster(planted, planted_local):
         assert diag.backend.startswith("dask (") and diag.shards.iterations
 
 
+def _worker_threads():
+    import numba
+
+    return numba.config.NUMBA_NUM_THREADS, numba.njit(lambda x: x + 1)(41)
+
+
+@needs_dask
+def test_local_cluster_threads_reach_workers_and_leave_this_process_alone():
+    """The workers' numba gets the CPU share; this process's environment is as before, so its
+    own later compiles still work (the Nanny writes pre-spawn variables into it)."""
+    import numba
+
+    from influence.backends.dask import WORKER_THREADS_VAR, DaskBackend
+
+    before = {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", WORKER_THREADS_VAR)}
+    backend = DaskBackend(workers=2)
+    try:
+        results = backend.client.run(_worker_threads)
+    finally:
+        backend.close()
+    expected = max(1, (os.cpu_count() or 1) // 2)
+    assert sorted(results.values()) == [(expected, 42)] * 2
+    assert {k: os.environ.get(k) for k in before} == before
+    assert numba.njit(lambda x: x * 2)(21) == 42  # reloads numba's config: fails if the env changed
+
+
 @needs_dask
 def test_cli_process_with_local_cluster_matches_local(tmp_path):
     """`influence rank --backend dask --workers 2` as a user runs it: a process whose main module

@@ -22,6 +22,11 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # (docs/benchmarks-performance.md). polars appends this variable to its own settings when it is
 # imported, so it must be set before; a value the user exported wins.
 _os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+# A worker process of a local Dask cluster (backends.dask) gets its share of the CPUs in this
+# variable, set before it was spawned; numba reads NUMBA_NUM_THREADS once, at its import, and
+# refuses any later change, so it is copied only while numba is not imported yet.
+if "_INFLUENCE_WORKER_THREADS" in _os.environ and "numba" not in __import__("sys").modules:
+    _os.environ.setdefault("NUMBA_NUM_THREADS", _os.environ["_INFLUENCE_WORKER_THREADS"])
 
 from .config import ScoringConfig  # noqa: E402
 from .engine import Diagnostics, load, score  # noqa: E402

@@ -55,6 +55,37 @@ def _worker_version():
     return influence.__version__
 
 
+WORKER_THREADS_VAR = "_INFLUENCE_WORKER_THREADS"  # read by influence/__init__.py in the worker
+
+
+def _start_local_cluster(distributed, n_workers: int, threads: int):
+    """A LocalCluster of ``n_workers`` processes whose kernels use ``threads`` threads each.
+
+    The count reaches the workers as ``_INFLUENCE_WORKER_THREADS``, set before they are spawned
+    (``distributed.nanny.pre-spawn-environ``), which ``import influence`` turns into
+    ``NUMBA_NUM_THREADS`` before numba is imported. Neither simpler way works: a Nanny's ``env=``
+    is applied after the spawned worker has imported numba (the main module imports it), and
+    numba then refuses every compile ("Cannot set NUMBA_NUM_THREADS ... once the threads have been
+    launched"); and the Nanny sets pre-spawn variables in *this* process's environment, where a
+    NUMBA_NUM_THREADS would break this process's own compiles. So the variable has another
+    name, and this process's environment is restored once the workers have started.
+    """
+    import dask
+
+    prior = os.environ.get(WORKER_THREADS_VAR)
+    try:
+        with dask.config.set({f"distributed.nanny.pre-spawn-environ.{WORKER_THREADS_VAR}": str(threads)}):
+            return distributed.LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
+            )
+    finally:
+        if prior is None:
+            os.environ.pop(WORKER_THREADS_VAR, None)
+        else:
+            os.environ[WORKER_THREADS_VAR] = prior
+
+
 class DaskBackend(Backend):
     """Run shards on a Dask cluster.
 
@@ -93,17 +124,7 @@ class DaskBackend(Backend):
                 n = int(workers or 1)
                 # the kernels' threads of all workers together: about one per CPU
                 threads = max(1, (os.cpu_count() or 1) // n)
-                # Set before the worker processes start (pre-spawn), not through ``env=``: a Nanny
-                # applies ``env`` after the worker has imported numba, and numba then refuses to
-                # compile anything ("Cannot set NUMBA_NUM_THREADS ... once the threads have been
-                # launched") the moment a kernel is not in the on-disk cache.
-                import dask
-
-                with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(threads)}):
-                    self._cluster = distributed.LocalCluster(
-                        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                        silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
-                    )
+                self._cluster = _start_local_cluster(distributed, n, threads)
                 client = distributed.Client(self._cluster, set_as_default=False)
                 self.name = f"dask (local cluster, {n} worker{'s' if n > 1 else ''})"
         else:
