@@ -394,11 +394,31 @@ def compile_profile(workdir: Path) -> dict:
     return {"first": runs[0], "second": runs[1], "cache_files": n_files}
 
 
+def _kernel_rows(name: str, call, iterations, n: int, n_edges: int, threads: list, repeat: int) -> list:
+    """One row per thread count: the median ns per edge and iteration of ``call()`` over
+    ``repeat`` runs, beside the median random-gather bound at ``n`` measured between them.
+    ``iterations(result)`` is the number of passes over the edges a run made; ``name`` may use
+    ``{iterations}``."""
+    call()  # compiled and warm
+    rows = []
+    for t in threads:
+        numba.set_num_threads(t)
+        per_edge, bound = [], []
+        for _ in range(repeat):
+            bound.append(machine_bounds.random_gather(n, t, repeat=1))
+            seconds, result = timed(call)
+            per_edge.append(seconds / iterations(result) / n_edges * 1e9)
+        rows.append({"kernel": name.format(iterations=iterations(result)), "threads": t, "edges": n_edges,
+                     "ns": statistics.median(per_edge), "bound": statistics.median(bound)})
+    return rows
+
+
 def kernel_runs(path: Path, repeat: int) -> list:
     """ns/edge/iteration of the propagation kernels, each next to the gather bound at its ``n``."""
     from influence.graph import build_graph
     from influence.io import read_input
     from influence.kernels.propagation import expected_exposures_observed, weighted_pagerank, weighted_pagerank_pair
+    from influence.scores.peer_influence import inverse_out_strength
 
     graph = build_graph(read_input(path))
     n = graph.n_nodes
@@ -409,56 +429,28 @@ def kernel_runs(path: Path, repeat: int) -> list:
     try:
         for layer_name in ("interaction", "attention"):
             layer = graph.layers[layer_name]
-            out_strength = layer.out_strength
-            inv_out = np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
-            teleport = np.full(n, 1.0 / n)
-            args = (layer.in_indptr, layer.in_indices, layer.in_data, inv_out, teleport, config.damping,
-                    config.tol, config.max_iter)
-            weighted_pagerank(*args)
-            for t in threads:
-                numba.set_num_threads(t)
-                per_edge, bound = [], []
-                for _ in range(repeat):
-                    bound.append(machine_bounds.random_gather(n, t, repeat=1))
-                    seconds, (rank, n_iter, _) = timed(lambda: weighted_pagerank(*args))
-                    per_edge.append(seconds / n_iter / layer.n_edges * 1e9)
-                rows.append({"kernel": f"weighted_pagerank ({layer_name}, {n_iter} iterations)", "threads": t,
-                             "edges": layer.n_edges, "ns": statistics.median(per_edge),
-                             "bound": statistics.median(bound)})
+            args = (layer.in_indptr, layer.in_indices, layer.in_data, inverse_out_strength(layer),
+                    np.full(n, 1.0 / n), config.damping, config.tol, config.max_iter)
+            rows += _kernel_rows(f"weighted_pagerank ({layer_name}, {{iterations}} iterations)",
+                                 lambda: weighted_pagerank(*args), lambda result: result[1], n, layer.n_edges,
+                                 threads, repeat)
         # the trust walks: seeded and uniform PageRank of the attention layer, iterated together
         attention = graph.attention
-        out_strength = attention.out_strength
-        inv_out = np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
         seeds = np.zeros(n)
         seeds[np.argsort(-attention.in_degree, kind="stable")[: max(1, n // 100)]] = 1.0
-        args = (attention.in_indptr, attention.in_indices, attention.in_data, inv_out, seeds / seeds.sum(),
-                np.full(n, 1.0 / n), config.damping, 1e-6, config.max_iter)
-        weighted_pagerank_pair(*args)
-        for t in threads:
-            numba.set_num_threads(t)
-            per_edge, bound = [], []
-            for _ in range(repeat):
-                bound.append(machine_bounds.random_gather(n, t, repeat=1))
-                seconds, (a, b) = timed(lambda: weighted_pagerank_pair(*args))
-                per_edge.append(seconds / max(a[1], b[1]) / attention.n_edges * 1e9)
-            rows.append({"kernel": f"weighted_pagerank_pair (attention, {a[1]} + {b[1]} iterations, two walks)",
-                         "threads": t, "edges": attention.n_edges, "ns": statistics.median(per_edge),
-                         "bound": statistics.median(bound)})
+        pair_args = (attention.in_indptr, attention.in_indices, attention.in_data, inverse_out_strength(attention),
+                     seeds / seeds.sum(), np.full(n, 1.0 / n), config.damping, 1e-6, config.max_iter)
+        pair = lambda: weighted_pagerank_pair(*pair_args)  # noqa: E731
+        iterations = pair()
+        rows += _kernel_rows(f"weighted_pagerank_pair (attention, {iterations[0][1]} + {iterations[1][1]} "
+                             "iterations, two walks)", pair, lambda result: max(result[0][1], result[1][1]), n,
+                             attention.n_edges, threads, repeat)
         reshare = graph.reshare
-        p = np.full(n, 0.05)
-        args = (attention.in_indptr, attention.in_indices, reshare.in_indptr, reshare.in_indices,
-                reshare.in_data, p, config.prior_strength, config.cascade_depth)
-        expected_exposures_observed(*args)
-        for t in threads:
-            numba.set_num_threads(t)
-            per_edge, bound = [], []
-            for _ in range(repeat):
-                bound.append(machine_bounds.random_gather(n, t, repeat=1))
-                seconds, _ = timed(lambda: expected_exposures_observed(*args))
-                per_edge.append(seconds / config.cascade_depth / attention.n_edges * 1e9)
-            rows.append({"kernel": f"expected_exposures_observed (attention, depth {config.cascade_depth})",
-                         "threads": t, "edges": attention.n_edges, "ns": statistics.median(per_edge),
-                         "bound": statistics.median(bound)})
+        exposure_args = (attention.in_indptr, attention.in_indices, reshare.in_indptr, reshare.in_indices,
+                         reshare.in_data, np.full(n, 0.05), config.prior_strength, config.cascade_depth)
+        rows += _kernel_rows(f"expected_exposures_observed (attention, depth {config.cascade_depth})",
+                             lambda: expected_exposures_observed(*exposure_args),
+                             lambda result: config.cascade_depth, n, attention.n_edges, threads, repeat)
     finally:
         numba.set_num_threads(before)
     return rows

@@ -15,6 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -81,13 +82,19 @@ def test_peers_and_engine_profile_on_a_tiny_world(scale, workdir):
     assert 0 < profile["graph arrays (GiB)"] < 0.1
     assert profile["pagerank iterations"] >= 1
 
+    kernels = scale.kernel_runs(path, repeat=1)
+    threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
+    names = [row["kernel"].split(" (")[0] for row in kernels]
+    assert names == [k for k in ("weighted_pagerank", "weighted_pagerank", "weighted_pagerank_pair",
+                                 "expected_exposures_observed") for _ in threads]
+    assert all(row["edges"] > 0 and row["ns"] > 0 and row["bound"] > 0 for row in kernels)
+
     result = {  # one size's result, as run_size makes it, from the pieces measured above
         "path": str(path), "n_rows": 100, "load_before": scale.load_average(), "load_after": scale.load_average(),
         "times": {name: 0.01 for name in ranks} | {"influence rank (warm, whole process)": 0.5},
         "times_all": {name: [0.01] for name in ranks} | {"influence rank (warm, whole process)": [0.5]},
         "warm_rss_gib": 0.3, "peer_build": peers.build_seconds, "profile": profile,
-        "kernels": [{"kernel": "weighted_pagerank (attention, 9 iterations)", "threads": 1, "edges": 10, "ns": 2.0,
-                     "bound": 1.0}],
+        "kernels": kernels,
     }
     bounds = {"threading_layer": "omp", "stream_gbs": {1: 10.0}, "gather_ns": {10_000: {1: 1.0}}}  # bounds.measure's layout
     args = type("Args", (), {"edges": [TINY_EDGES], "repeat": 1})()
