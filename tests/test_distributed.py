@@ -115,6 +115,32 @@ def test_sharded_scores_equal_local_bitwise(planted, planted_local, n_shards):
     assert diag.spread.samples > 0
 
 
+class _CountingBackend(LocalBackend):
+    """Counts what is broadcast to the workers, by type."""
+
+    def __init__(self, n_shards):
+        super().__init__(n_shards)
+        self.puts = []
+
+    def put(self, value, shard=None):
+        self.puts.append(type(value).__name__)
+        return super().put(value, shard)
+
+
+def test_rr_arguments_broadcast_once_and_released(planted, planted_local):
+    from influence.backends.sharded import sharded_stats
+
+    backend = _CountingBackend(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = load_sharded(backend, planted)
+        assert_frame_equal(influence.score(graph), planted_local, check_exact=True)
+    passes = [walk for walk, _, _ in sharded_stats(graph).iterations if walk == "rr_sets"]
+    assert len(passes) == 2  # the first round, then the rounds the budget affords
+    assert backend.puts.count("_Payload") == 1
+    assert graph.attention.remote._rr_payload is None
+
+
 def test_sharded_string_ids_warnings_and_part_files(string_world):
     single, parts = string_world
     with warnings.catch_warnings(record=True) as local_warnings:

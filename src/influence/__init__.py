@@ -10,6 +10,7 @@ shares, replies to, mentions); influence flows the other way.
 """
 
 import os as _os
+import sys as _sys
 
 # numba's OpenMP threads spin while they wait; on a machine whose other core is busy that made
 # 2-thread kernels up to 18x slower (PERF-NOTES, benchmarks). Passive waiting removes the penalty.
@@ -25,7 +26,7 @@ _os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 # A worker process of a local Dask cluster (backends.dask) gets its share of the CPUs in this
 # variable, set before it was spawned; numba reads NUMBA_NUM_THREADS once, at its import, and
 # refuses any later change, so it is copied only while numba is not imported yet.
-if "_INFLUENCE_WORKER_THREADS" in _os.environ and "numba" not in __import__("sys").modules:
+if "_INFLUENCE_WORKER_THREADS" in _os.environ and "numba" not in _sys.modules:
     _os.environ.setdefault("NUMBA_NUM_THREADS", _os.environ["_INFLUENCE_WORKER_THREADS"])
 
 from .config import ScoringConfig  # noqa: E402

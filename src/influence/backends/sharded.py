@@ -433,6 +433,7 @@ class ShardedLayer:
         self.name = name
         self.indptr = indptr
         self._groups = None
+        self._rr_payload = None  # (args, handle): the RR kernel's arguments on the workers
 
     @property
     def backend(self) -> Backend:
@@ -518,7 +519,9 @@ class ShardedLayer:
         integers summed exactly, so the result is the local one bitwise for any shard count."""
         backend, stats = self.backend, self.sharded.stats
         started = time.perf_counter()
-        held = backend.put(_Payload(args))
+        if self._rr_payload is None or self._rr_payload[0] is not args:  # once per sampling, not per pass
+            self._rr_payload = (args, backend.put(_Payload(args)))
+        held = self._rr_payload[1]
         k = backend.n_shards
         cuts = [start + ((stop - start) * s) // k for s in range(k + 1)]
         handles = [backend.submit(_rr_hits, held, a, b, shard=s)
@@ -529,6 +532,10 @@ class ShardedLayer:
             hits += h
         stats.iterations.append(("rr_sets", self.name, time.perf_counter() - started))
         return hits, int(sum(w for _, w in results))
+
+    def release_rr_arguments(self) -> None:
+        """Drop the RR kernel's arguments (client and workers) once the sampling is done."""
+        self._rr_payload = None
 
     def pagerank(self, config: ScoringConfig, teleport=None):
         """:func:`influence.kernels.propagation.weighted_pagerank` of this layer, on the workers.

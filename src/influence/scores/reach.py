@@ -199,6 +199,8 @@ def sampled_spread(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, obs
         more, more_work = sample(args, n, rounds * n)
         hits += more
         work += more_work
+    if remote is not None:
+        remote.release_rr_arguments()
     samples = rounds * n
     return SampledSpread(hits / rounds, samples, work, eps, delta, rr_error_threshold(n, eps, delta, samples), target,
                          rr_relative_error(n, delta, samples, target))
