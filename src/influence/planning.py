@@ -11,10 +11,10 @@ Objective (``goal``):
   reached by creators whose audience trusts them and acts on what they share.
 
 ``A(c)`` is the creator's audience (followers and engagers). Each objective is monotone and
-submodular. Selection is lazy greedy (CELF, Leskovec et al. 2007) by marginal gain per unit
-cost, compared with the best single affordable creator; the better of the two is kept, which
-guarantees at least ``(1 - 1/e) / 2`` of the optimum within the budget (Khuller, Moss & Naor
-1999; Leskovec et al. 2007). Costs come from the node table's ``cost``; where it is missing they
+submodular. Selection is lazy greedy (CELF, Leskovec et al. 2007) run twice, by marginal gain
+per unit cost and by marginal gain alone (whose first pick is the best single affordable
+creator); the better of the two is kept, which guarantees at least ``(1 - 1/e) / 2`` of the
+optimum within the budget (Khuller, Moss & Naor 1999; Leskovec et al. 2007). Costs come from the node table's ``cost``; where it is missing they
 are estimated as ``COST_PER_FOLLOWER * followers ** COST_EXPONENT`` (a sublinear rate card:
 larger accounts cost less per follower), and flagged in ``cost_estimated``.
 """
@@ -178,10 +178,9 @@ def plan(
         return picks, total
 
     picks, total = run(by_ratio=True)
-    single, single_total = run(by_ratio=False)
-    single = single[:1]
-    if single and single[0][1] > total:
-        picks = single
+    by_gain, by_gain_total = run(by_ratio=False)  # its first pick is the best single creator
+    if by_gain_total > total:
+        picks = by_gain
 
     index = [p[0] for p in picks]
     chosen = scores[index] if index else scores.clear()
