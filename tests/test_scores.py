@@ -604,6 +604,55 @@ def test_top_reach_is_mass_whatever_its_shape_only_with_detected_communities():
     assert (segments[True][-19:-1] == "mass").all() and (segments[False][-19:-1] == "mass").all()
 
 
+def test_micro_needs_pass_on_when_the_graph_has_reshares():
+    """Micro needs at least max(2, median resharers of meaningful reshared accounts) distinct
+    resharers when reshares exist; without reshare edges the rule is absent."""
+    from influence.segments import assign_segments, segment_thresholds
+
+    n = 100
+    ones = np.ones(n)
+    common = dict(reach=np.linspace(0.0, 0.5, n), credibility=ones, audience=np.full(n, 10.0),
+                  audience_authenticity=ones, engagement_authenticity=ones)
+    rules = dict(pod_score=np.zeros(n), concentration=np.full(n, 0.9), loyal_share=ones)
+    resharers = np.zeros(n)
+    resharers[:40] = [1] * 10 + [3] * 20 + [5] * 10  # median of the reshared: 3
+    t = segment_thresholds(**common, has_interactions=True, repeats_observed=True, config=ScoringConfig(),
+                           resharers=resharers)
+    assert t.micro_min_resharers == 3.0
+    segment = assign_segments(**common, **rules, thresholds=t, resharers=resharers)
+    micro = segment == "micro"
+    assert not micro[:10].any() and micro[10:40].all() and not micro[40:].any()
+    assert set(segment[:10]) == {"other"}  # failing pass-on alone leaves an account in "other"
+    # the floor of 2 when the median is 1
+    t1 = segment_thresholds(**common, has_interactions=True, repeats_observed=True, config=ScoringConfig(),
+                            resharers=np.where(resharers > 0, 1.0, 0.0))
+    assert t1.micro_min_resharers == 2.0
+    # no reshare edge: no pass-on rule, and the segments do not need the column
+    t0 = segment_thresholds(**common, has_interactions=True, repeats_observed=True, config=ScoringConfig())
+    assert t0.micro_min_resharers is None
+    assert (assign_segments(**common, **rules, thresholds=t0)[:-1] == "micro").all()  # the last: top-0.1% reach, mass
+    with pytest.raises(ValueError, match="resharers"):
+        assign_segments(**common, **rules, thresholds=t)
+
+
+def test_pass_on_rule_on_a_scored_planted_world():
+    """End to end: every micro account of a world with reshares has the resharers its
+    thresholds ask for, and the column is the distinct resharers of the reshare layer."""
+    from influence.synthetic import WorldConfig, generate_world_frames
+
+    diag = Diagnostics()
+    edges, nodes, _ = generate_world_frames(WorldConfig(n_nodes=3000, seed=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = influence.load(edges, nodes=nodes)
+        scores = influence.score(graph, seed=0, diagnostics=diag)
+    np.testing.assert_array_equal(scores["resharers"].to_numpy(), graph.reshare.in_degree)
+    t = diag.segment_thresholds
+    assert t.micro_min_resharers >= 2
+    micro = scores.filter(pl.col("segment") == "micro")
+    assert micro.height > 0 and (micro["resharers"] >= t.micro_min_resharers).all()
+
+
 def test_bot_without_audience_is_not_credible():
     """Regression: a bot (no audience, follows 200) inherited the graph's mean authenticity (0.99)."""
     rng = np.random.default_rng(5)

@@ -29,7 +29,7 @@ SCORE_COLUMNS = (
     "audience", "two_hop_audience", "expected_spread", "expected_exposures", "pass_on",
     "audience_authenticity", "engagement_authenticity", "engagement_rate", "relative_engagement",
     "pod_score", "loyal_share", "trust", "distrust_share", "sponsored_share",
-    "pagerank", "amplification", "community_standing",
+    "pagerank", "amplification", "resharers", "community_standing",
     "community", "community_concentration", "community_breadth", "community_lift", "genuineness",
 )
 
@@ -220,6 +220,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     started = time.perf_counter()
     loyal = loyal_share(graph)
     repeats_observed = cred.has_interactions and float(graph.events.in_data.max()) >= 2.0
+    resharers = graph.reshare.in_degree
     thresholds = segment_thresholds(
         reach=reach.reach,
         credibility=cred.credibility,
@@ -230,6 +231,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
         repeats_observed=repeats_observed,
         config=config,
         communities_from_topic=comm.from_topic,
+        resharers=resharers if graph.reshare.n_edges else None,
     )
     diag.segment_thresholds = thresholds
     segment = assign_segments(
@@ -243,6 +245,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
         loyal_share=loyal,
         thresholds=thresholds,
         lift=comm.lift,
+        resharers=resharers,
     )
     tier, diag.tier_mode = assign_tiers(followers, config, has_reported)
     names = graph.nodes["name"] if graph.nodes is not None and "name" in graph.nodes.columns else None
@@ -273,6 +276,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
             "sponsored_share": cred.sponsored_share,
             "pagerank": peer.pagerank,
             "amplification": peer.amplification,
+            "resharers": resharers.astype(np.int64, copy=False),
             "community_standing": peer.community_standing,
             "community": pl.Series([comm.names[c] for c in comm.community.tolist()], dtype=pl.String),
             "community_concentration": comm.concentration,

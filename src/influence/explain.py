@@ -20,7 +20,7 @@ COMPONENTS = {
         "genuineness", "audience_authenticity", "engagement_authenticity", "engagement_rate",
         "relative_engagement", "pod_score", "trust", "distrust_share", "sponsored_share",
     ),
-    "peer_influence": ("pagerank", "amplification", "community_standing"),
+    "peer_influence": ("pagerank", "amplification", "resharers", "community_standing"),
     "segment": ("community", "community_concentration", "community_breadth", "community_lift", "loyal_share"),
 }
 
@@ -71,6 +71,9 @@ def _rules(row: dict, t) -> list[dict]:
     else:
         add("micro", "reach above the median (no repeat engagement observable)", row["reach"],
             t.micro_reach_floor, row["reach"] > t.micro_reach_floor)
+    if t.micro_min_resharers is not None:
+        add("micro", "distinct resharers at least the median of reshared accounts (and 2)", row["resharers"],
+            t.micro_min_resharers, row["resharers"] >= t.micro_min_resharers)
     return rules
 
 

@@ -18,11 +18,14 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     over-represented by construction (docs/scoring.md).
 ``micro``
     a meaningful audience; at least ``micro_min_concentration`` of it inside one community;
-    credibility at or above the median of meaningful accounts; and, when the graph has
+    credibility at or above the median of meaningful accounts; when the graph has
     interactions, at least 30% of its engagement events from followers who engaged more than
-    once (repeat engagers, when the graph has no follow edge). When the graph shows no repeat
-    engagement at all (no interactions, or every pair interacted once) the last condition is
-    replaced by reach above the median of meaningful accounts.
+    once (repeat engagers, when the graph has no follow edge); and, when the graph has reshares,
+    pass-on: at least as many distinct resharers as the median meaningful account that was
+    reshared, and at least 2 (the audience floor's formula applied to resharers; one resharer
+    can be a single friend). When the graph shows no repeat engagement at all (no interactions,
+    or every pair interacted once) the repeat-engagement condition is replaced by reach above the
+    median of meaningful accounts.
 ``other``
     everyone else.
 """
@@ -41,6 +44,9 @@ SEGMENTS = ("mass", "micro", "suspicious", "other")
 #: (a nano account is below the 90th percentile, a mega account in the top 0.01%).
 RELATIVE_TIER_QUANTILES = (0.90, 0.99, 0.999, 0.9999, 0.99999)
 MICRO_MIN_LOYAL_SHARE = 0.3
+#: Fewest distinct resharers a micro-influencer needs when the graph has reshares (the floor
+#: under the median of meaningful reshared accounts, as 2 is under the median audience).
+MICRO_MIN_RESHARERS = 2
 SUSPICIOUS_POD_SHARE = 0.5
 #: Largest share of a mass account's audience inside one community: no community holds a majority.
 MASS_MAX_CONCENTRATION = 0.5
@@ -99,6 +105,7 @@ class SegmentThresholds:
     micro_credibility_floor: float
     micro_min_loyal_share: float | None
     micro_reach_floor: float | None
+    micro_min_resharers: float | None
     has_interactions: bool
     repeats_observed: bool
 
@@ -114,8 +121,13 @@ def segment_thresholds(
     repeats_observed: bool,
     config: ScoringConfig,
     communities_from_topic: bool = False,
+    resharers: np.ndarray | None = None,
 ) -> SegmentThresholds:
-    """Medians and quantiles of this graph that the segment rules compare with."""
+    """Medians and quantiles of this graph that the segment rules compare with.
+
+    ``resharers`` (distinct accounts that reshared each account) is None when the graph has no
+    reshare edge: the micro pass-on rule then does not apply.
+    """
     with_audience = audience[audience > 0]
     min_audience = max(2.0, float(np.median(with_audience)) if with_audience.size else 2.0)
     sized = audience >= min_audience
@@ -124,6 +136,11 @@ def segment_thresholds(
 
     def median(values):
         return float(np.median(values[sized])) if values.size else 0.0
+
+    micro_min_resharers = None
+    if resharers is not None:
+        reshared = resharers[sized & (resharers > 0)]
+        micro_min_resharers = max(float(MICRO_MIN_RESHARERS), float(np.median(reshared)) if reshared.size else 0.0)
 
     return SegmentThresholds(
         min_audience=min_audience,
@@ -140,6 +157,7 @@ def segment_thresholds(
         micro_credibility_floor=median(credibility),
         micro_min_loyal_share=MICRO_MIN_LOYAL_SHARE if repeats_observed else None,
         micro_reach_floor=None if repeats_observed else median(reach),
+        micro_min_resharers=micro_min_resharers,
         has_interactions=has_interactions,
         repeats_observed=repeats_observed,
     )
@@ -157,6 +175,7 @@ def assign_segments(
     loyal_share: np.ndarray,
     thresholds: SegmentThresholds,
     lift: np.ndarray | None = None,
+    resharers: np.ndarray | None = None,
 ) -> np.ndarray:
     """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
     t = thresholds
@@ -184,6 +203,10 @@ def assign_segments(
         micro &= loyal_share >= t.micro_min_loyal_share
     else:
         micro &= reach > t.micro_reach_floor
+    if t.micro_min_resharers is not None:
+        if resharers is None:
+            raise ValueError("assign_segments: thresholds with micro_min_resharers need the resharers")
+        micro &= resharers >= t.micro_min_resharers
     segment[suspicious] = "suspicious"
     segment[mass] = "mass"
     segment[micro] = "micro"
