@@ -201,7 +201,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     else:
         if graph.reshare.n_edges == 0:
             diag.unavailable.append("no share/retweet/quote edges: pass-on rates use the prior")
-        if float(graph.events.in_data.max()) < 2.0:
+        if graph.events.in_data_max < 2.0:
             diag.unavailable.append("no account engaged twice with the same account: micro-influencers "
                                     "are found from audience structure, not repeat engagement")
     for message in diag.unavailable:
@@ -219,7 +219,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     announce("segments")
     started = time.perf_counter()
     loyal = loyal_share(graph)
-    repeats_observed = cred.has_interactions and float(graph.events.in_data.max()) >= 2.0
+    repeats_observed = cred.has_interactions and graph.events.in_data_max >= 2.0
     thresholds = segment_thresholds(
         reach=reach.reach,
         credibility=cred.credibility,
@@ -295,11 +295,18 @@ def loyal_share(graph: Graph) -> np.ndarray:
     A repeat engager engaged at least twice; with follow edges it must also be a follower (a
     burst of attention from strangers does not count).
     """
-    events = graph.events
     n = graph.n_nodes
-    total = events.in_strength
-    if events.n_edges == 0:
+    total = graph.events.in_strength
+    if graph.events.n_edges == 0:
         return np.zeros(n)
+    loyal_w = graph.stages.run(loyal_weight_stage)
+    return np.divide(loyal_w, total, out=np.zeros(n), where=total > 0)
+
+
+def loyal_weight_stage(graph: Graph) -> np.ndarray:
+    """float64[n]: the events each account receives from repeat engagers (followers, when the
+    graph has follow edges), where the edges are (``graph.stages``)."""
+    events = graph.events
     if graph.follow.n_edges:
         loyal_w, _ = matched_weight(
             events.in_indptr, events.in_indices, events.in_data,
@@ -310,4 +317,4 @@ def loyal_share(graph: Graph) -> np.ndarray:
             events.in_indptr, events.in_indices, events.in_data,
             events.in_indptr, events.in_indices, 2.0,
         )
-    return np.divide(loyal_w, total, out=np.zeros(n), where=total > 0)
+    return loyal_w
