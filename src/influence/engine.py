@@ -107,9 +107,10 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     diagnostics
         Filled in with timings and iteration counts when given.
     backend
-        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built and
-        PageRank walks run on the workers of a Dask cluster; ``graph`` must then be the path of
-        Parquet edges), or an :class:`influence.backends.Backend`. The output is the same for
+        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built, PageRank
+        walks and the stages that need edges run on the workers of a Dask cluster; this process
+        holds per-account vectors only; ``graph`` must then be the path of Parquet edges), or an
+        :class:`influence.backends.Backend`. The output is the same for
         every backend. See ``docs/distributed.md``.
     cluster, workers
         With ``backend="dask"``: the scheduler's address (``tcp://HOST:PORT``), or the number of
@@ -150,8 +151,8 @@ def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: i
             src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None):
     """Load the Parquet edges at ``path`` on ``backend``'s workers (see :func:`score`).
 
-    A context manager: yields the :class:`Graph`, whose PageRank walks run on the workers while
-    the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
+    A context manager: yields the :class:`Graph`, whose edges stay on the workers (its stages
+    run there) while the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
     arguments and inputs that are not Parquet are reported before any cluster starts.
     """
     from .backends import check_backend, open_backend

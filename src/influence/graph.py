@@ -256,6 +256,9 @@ class Graph:
         The node table aligned to ``ids`` (one row per account, nulls where absent), or None.
     report
         Counts from loading.
+    edge_stages
+        None when ``layers`` hold the edges; with a sharded backend the runner of the stages that
+        need edges on the worker that holds them (``layers`` are then :class:`LayerSummary`).
     """
 
     ids: pl.Series

@@ -2,7 +2,8 @@
 
 Written once against :class:`~influence.backends.Backend`; the task functions (``_read_piece``,
 ``_map_piece``, ``_build_shard``, ``_pagerank_step``, ...) run on the workers and take numpy
-slices; the drivers (:func:`load_sharded`, :class:`ShardedLayer`) run on the client.
+slices; the drivers (:func:`load_sharded`, :class:`ShardedLayer`, :class:`ShardedStages`) run on the
+client, which never holds an array with one entry per edge.
 
 Loading (:func:`load_sharded`)
     1. The client lists the input's *pieces* from Parquet metadata only: the row groups of one
@@ -19,11 +20,21 @@ Loading (:func:`load_sharded`)
        ``s`` (accounts ``[bounds[s], bounds[s + 1])``) receives its rows from every piece, worker
        to worker, and builds the in-CSR slices of every layer with the local path's code
        (:func:`influence.graph._build_layers`): each row of a slice is bitwise the local row.
-    4. The client gathers the CSR slices (12 bytes per stored edge and layer structure) and
-       assembles the :class:`~influence.graph.Graph` for the stages that are not sharded yet
-       (reach, communities, credibility apart from trust, segments). The ``interaction`` and
-       ``attention`` layers keep a handle to their slices on the workers
-       (:class:`RemoteLayer`), and their PageRank walks run there.
+    4. The shards' CSR slices go, worker to worker, to the *stage worker* (shard 0's), which
+       assembles the whole :class:`~influence.graph.Graph` (the local arrays, bitwise). The
+       client keeps a :class:`~influence.graph.LayerSummary` per layer: counts, the
+       degree/strength vectors (fetched on first use) and, for the ``interaction`` and
+       ``attention`` walks (:class:`RemoteLayer`), the row pointer; its CSR arrays raise. The
+       walks' groups are cut from the shards, then the shards are released.
+
+Edge stages (:class:`ShardedStages`)
+    The stages that need whole-graph random access (reach's exposures, two-hop sketches and RR
+    arguments, Louvain, audience mix, credibility's neighbourhood sums and reciprocal rings,
+    loyal share) run on the stage worker through ``Graph.stages``: the client sends per-account
+    vectors and gets per-account results. The RR samples fan out over every worker, each
+    fetching the kernel's arguments (the attention out-CSR) from the stage worker; their int64
+    hit vectors are summed on the workers and gathered once. The client never receives an
+    array longer than ``n + 1`` (``ShardStats.gathered_bytes``, ``largest_gathered``).
 
 Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`)
     The local kernel sums its per-iteration scalars over fixed edge-balanced chunks
@@ -762,10 +773,11 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
                  config: ScoringConfig | None = None) -> Graph:
     """Read the Parquet edges at ``path`` on the backend's workers and build the sharded graph.
 
-    Returns a :class:`~influence.graph.Graph` equal to ``influence.load(path, nodes)`` (every
-    array bitwise), whose ``interaction`` and ``attention`` layers are :class:`RemoteLayer` (their
-    PageRank runs on the workers). ``graph.layers["interaction"].remote.sharded.stats`` records
-    what the load and the walks did. See the module docstring for what crosses the network.
+    Returns a :class:`~influence.graph.Graph` that scores as ``influence.load(path, nodes)``
+    (bitwise): ids, node table and report here, the edges on the workers (``graph.stages``: a
+    :class:`ShardedStages`; layers are :class:`~influence.graph.LayerSummary`, the walk layers
+    :class:`RemoteLayer`). :func:`sharded_stats` records what the load, the stages and the walks
+    did. See the module docstring for what crosses the network.
     """
     config = config or ScoringConfig()
     check_sharded_input(path)
