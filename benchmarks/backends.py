@@ -185,7 +185,7 @@ def main() -> None:
     row("client peak RSS GiB", lambda x, m: _gib(x["client_peak_rss"]))
     row("worker peak RSS GiB", lambda x, m: ", ".join(_gib(w) for w in x["worker_peak_rss"]) if m == "dask" else "")
     row("CSR bytes per shard GiB", lambda x, m: ", ".join(_gib(b) for b in x["shard_bytes"]) if m == "dask" else "")
-    row("CSR gathered by the client GiB", lambda x, m: _gib(x["gathered_bytes"]) if m == "dask" else "")
+    row("bytes gathered by the client GiB", lambda x, m: _gib(x["gathered_bytes"]) if m == "dask" else "")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

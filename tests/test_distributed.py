@@ -28,6 +28,7 @@ from influence.backends import LocalBackend, open_backend
 from influence.backends.sharded import load_sharded, plan_pieces, sharded_stats
 from influence.cli import main
 from influence.config import ScoringConfig
+from influence.graph import SUMMARY_VECTORS, EdgesElsewhereError, LayerSummary
 from influence.kernels.propagation import weighted_pagerank, weighted_pagerank_pair
 from influence.scores.peer_influence import inverse_out_strength
 from influence.synthetic import WorldConfig, generate_world
@@ -116,20 +117,26 @@ def test_sharded_scores_equal_local_bitwise(planted, planted_local, n_shards):
 
 
 class _CountingBackend(LocalBackend):
-    """Counts what is broadcast to the workers, by type."""
+    """Counts what the client broadcasts (type and length) and the tasks it submits (by
+    function; an edge stage by the stage's name)."""
 
     def __init__(self, n_shards):
         super().__init__(n_shards)
         self.puts = []
+        self.tasks = []
 
     def put(self, value, shard=None):
-        self.puts.append(type(value).__name__)
+        self.puts.append((type(value).__name__, len(value)))
         return super().put(value, shard)
 
+    def submit(self, fn, *args, shard: int, n_out: int = 1):
+        self.tasks.append((args[1].__name__ if fn.__name__ == "_stage" else fn.__name__, shard))
+        return super().submit(fn, *args, shard=shard, n_out=n_out)
 
-def test_rr_arguments_broadcast_once_and_released(planted, planted_local):
-    from influence.backends.sharded import sharded_stats
 
+def test_rr_arguments_built_once_on_the_stage_worker(planted, planted_local):
+    """The RR kernel's arguments (the attention out-CSR) are built once, on the stage worker, and
+    every shard samples from them there (worker to worker): the client broadcasts no edges."""
     backend = _CountingBackend(2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -137,8 +144,15 @@ def test_rr_arguments_broadcast_once_and_released(planted, planted_local):
         assert_frame_equal(influence.score(graph), planted_local, check_exact=True)
     passes = [walk for walk, _, _ in sharded_stats(graph).iterations if walk == "rr_sets"]
     assert len(passes) == 2  # the first round, then the rounds the budget affords
-    assert backend.puts.count("_Payload") == 1
-    assert graph.attention.remote._rr_payload is None
+    assert backend.tasks.count(("rr_arguments", 0)) == 1
+    assert sorted(t for t in backend.tasks if t[0] == "_hits") == [("_hits", 0), ("_hits", 0), ("_hits", 1), ("_hits", 1)]
+    # the client sends per-account values only (the node table's ids, teleport slices)
+    assert backend.puts and all(size <= graph.n_nodes for _, size in backend.puts)
+    # every edge stage ran on the stage worker (shard 0)
+    stages = {name for name, _ in sharded_stats(graph).stages}
+    assert {"reach_edge_stage", "audience_mix_stage", "audience_edge_stage", "signals_edge_stage",
+            "loyal_weight_stage"} <= stages
+    assert {shard for name, shard in backend.tasks if name in stages} == {0}
 
 
 def test_sharded_string_ids_warnings_and_part_files(string_world):
@@ -205,12 +219,22 @@ def test_sharded_graph_arrays_equal_local(string_world):
         local = influence.load(single)
         sharded = load_sharded(LocalBackend(3), single)
     assert sharded.ids.equals(local.ids)
+    stages = sharded.edge_stages
+    assembled = stages.backend.gather([stages.graph])[0]  # the stage worker's graph, fetched on purpose
+    assert assembled.ids.equals(local.ids)
     assert sharded.report.rows_by_kind == local.report.rows_by_kind
     assert sharded.report.n_rows == local.report.n_rows and sharded.report.n_self_loops == local.report.n_self_loops
     for name, layer in local.layers.items():
-        other = sharded.layers[name]
+        other = assembled.layers[name]
         for attr in ("in_indptr", "in_indices", "in_data"):
             a, b = getattr(layer, attr), getattr(other, attr)
+            assert a.dtype == b.dtype and np.array_equal(a, b), (name, attr)
+        # the client's summary of the layer: the same counts and per-account vectors, bitwise
+        summary = sharded.layers[name]
+        assert (summary.n_edges, summary.in_data_sum, summary.in_data_max) == (
+            layer.n_edges, layer.in_data_sum, layer.in_data_max)
+        for attr in SUMMARY_VECTORS:
+            a, b = getattr(layer, attr), getattr(summary, attr)
             assert a.dtype == b.dtype and np.array_equal(a, b), (name, attr)
 
 
@@ -233,15 +257,17 @@ def test_sharded_pagerank_kernels_bitwise(tmp_path, n_shards, max_iter):
     path = tmp_path / "random.parquet"
     _random_graph_file(path, n=20_000, m=120_000, seed=n_shards + max_iter)
     graph = load_sharded(LocalBackend(n_shards), path)
+    local = influence.load(path)
     config = ScoringConfig(max_iter=max_iter)
     for name in ("interaction", "attention"):
-        layer = graph.layers[name]
+        layer = local.layers[name]
+        remote = graph.layers[name].remote
         inv = inverse_out_strength(layer)
         n = graph.n_nodes
         uniform = np.full(n, 1.0 / n)
         expected = weighted_pagerank(layer.in_indptr, layer.in_indices, layer.in_data, inv, uniform,
                                      config.damping, config.tol, config.max_iter)
-        got = layer.remote.pagerank(config)
+        got = remote.pagerank(config)
         assert got[1:] == expected[1:] and np.array_equal(got[0], expected[0]), name
         seeds = np.zeros(n)
         seeds[::97] = 1.0
@@ -249,9 +275,53 @@ def test_sharded_pagerank_kernels_bitwise(tmp_path, n_shards, max_iter):
         pair_config = config.replace(tol=1e-6)  # the two walks stop at different iterations
         expected = weighted_pagerank_pair(layer.in_indptr, layer.in_indices, layer.in_data, inv, seeds, uniform,
                                           pair_config.damping, pair_config.tol, pair_config.max_iter)
-        got = layer.remote.pagerank_pair(pair_config, seeds)
+        got = remote.pagerank_pair(pair_config, seeds)
         for (r0, i0, e0), (r1, i1, e1) in zip(got, expected):
             assert (i0, e0) == (i1, e1) and np.array_equal(r0, r1), name
+
+
+def test_client_holds_no_edges(tmp_path):
+    """After the load the client holds per-account vectors, never an array with one entry per
+    edge: what it gathers is O(accounts), a tenth of the CSR on the workers or less, on a graph
+    with about 180 stored edges per account; its layers are summaries whose edge arrays raise."""
+    path = tmp_path / "dense.parquet"
+    _random_graph_file(path, n=3_000, m=800_000, seed=1)
+    diag = influence.Diagnostics()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = load_sharded(LocalBackend(3), path)
+        assert_frame_equal(influence.score(graph, diagnostics=diag), _score(path), check_exact=True)
+    n, stats = graph.n_nodes, diag.shards
+    assert stats.largest_gathered <= n + 1  # no gathered array is longer than a row pointer
+    # about 31 vectors of n float64 (ids, the walks' row pointers, the layers' degrees and
+    # strengths, the stages' results); the CSR on the workers is about 450 such vectors
+    assert stats.gathered_bytes < 40 * 8 * n
+    assert stats.gathered_bytes < sum(stats.shard_bytes) / 10
+    for name, layer in graph.layers.items():
+        assert isinstance(layer, LayerSummary), name
+        with pytest.raises(EdgesElsewhereError, match=f"the {name} layer's edges live on the cluster's workers"):
+            layer.in_indices
+        with pytest.raises(EdgesElsewhereError):
+            layer.out_indptr
+        held = [v for v in [*vars(layer).values(), *layer._vectors.values()] if isinstance(v, np.ndarray)]
+        if name in ("interaction", "attention"):
+            held.append(layer.remote.indptr)
+        assert all(v.size <= n + 1 for v in held), name
+
+
+def _failing_stage(*args):
+    raise RuntimeError("disk on fire")
+
+
+def test_stage_failure_on_a_worker_is_one_influence_error(planted, monkeypatch):
+    """An edge stage that fails where the graph is: one InfluenceError naming the stage."""
+    import influence.scores.credibility as credibility
+
+    monkeypatch.setattr(credibility, "reciprocal_ring", _failing_stage)
+    with pytest.raises(influence.InfluenceError,
+                       match=r"the audience_edge_stage stage failed on the stage worker \(RuntimeError: disk on fire\); "
+                             "no output was written"):
+        _score(planted, backend=LocalBackend(2))
 
 
 def test_plan_pieces(tmp_path, string_world):
@@ -401,6 +471,26 @@ def test_dask_cluster_failure_is_an_influence_error():
         handle.cancel()
         with pytest.raises(influence.InfluenceError, match="the cluster failed during the run"):
             backend.gather([handle])
+
+
+@needs_dask
+def test_cli_stage_failure_on_a_dask_worker_is_one_error_line(monkeypatch, tmp_path):
+    """`influence rank --cluster` whose stage worker fails in a stage: one `Error:` line, exit 1,
+    no output. The workers run in this process, so the failing kernel is patched here."""
+    import influence.scores.reach as reach
+
+    monkeypatch.setattr(reach, "distinct_two_hop", _failing_stage)
+    out = tmp_path / "out.csv"
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, protocol="tcp",
+                                  dashboard_address=":0") as cluster:
+        result = CliRunner().invoke(main, ["rank", str(SAMPLE), "--format", "csv", "-o", str(out),
+                                           "--backend", "dask", "--cluster", cluster.scheduler_address])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len([line for line in lines if line.startswith("Error:")]) == 1 and "Traceback" not in result.stderr
+    error = next(line for line in lines if line.startswith("Error:"))
+    assert "the reach_edge_stage stage failed on the stage worker (RuntimeError: disk on fire)" in error
+    assert not out.exists()
 
 
 @needs_dask

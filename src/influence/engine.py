@@ -107,9 +107,10 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     diagnostics
         Filled in with timings and iteration counts when given.
     backend
-        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built and
-        PageRank walks run on the workers of a Dask cluster; ``graph`` must then be the path of
-        Parquet edges), or an :class:`influence.backends.Backend`. The output is the same for
+        ``"local"`` (default: this process), ``"dask"`` (edges read, CSR slices built, PageRank
+        walks and the stages that need edges run on the workers of a Dask cluster; this process
+        holds per-account vectors only; ``graph`` must then be the path of Parquet edges), or an
+        :class:`influence.backends.Backend`. The output is the same for
         every backend. See ``docs/distributed.md``.
     cluster, workers
         With ``backend="dask"``: the scheduler's address (``tcp://HOST:PORT``), or the number of
@@ -150,8 +151,8 @@ def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: i
             src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None):
     """Load the Parquet edges at ``path`` on ``backend``'s workers (see :func:`score`).
 
-    A context manager: yields the :class:`Graph`, whose PageRank walks run on the workers while
-    the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
+    A context manager: yields the :class:`Graph`, whose edges stay on the workers (its stages
+    run there) while the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
     arguments and inputs that are not Parquet are reported before any cluster starts.
     """
     from .backends import check_backend, open_backend
@@ -201,7 +202,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     else:
         if graph.reshare.n_edges == 0:
             diag.unavailable.append("no share/retweet/quote edges: pass-on rates use the prior")
-        if float(graph.events.in_data.max()) < 2.0:
+        if graph.events.in_data_max < 2.0:
             diag.unavailable.append("no account engaged twice with the same account: micro-influencers "
                                     "are found from audience structure, not repeat engagement")
     for message in diag.unavailable:
@@ -219,7 +220,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
     announce("segments")
     started = time.perf_counter()
     loyal = loyal_share(graph)
-    repeats_observed = cred.has_interactions and float(graph.events.in_data.max()) >= 2.0
+    repeats_observed = cred.has_interactions and graph.events.in_data_max >= 2.0
     resharers = graph.reshare.in_degree
     thresholds = segment_thresholds(
         reach=reach.reach,
@@ -299,11 +300,18 @@ def loyal_share(graph: Graph) -> np.ndarray:
     A repeat engager engaged at least twice; with follow edges it must also be a follower (a
     burst of attention from strangers does not count).
     """
-    events = graph.events
     n = graph.n_nodes
-    total = events.in_strength
-    if events.n_edges == 0:
+    total = graph.events.in_strength
+    if graph.events.n_edges == 0:
         return np.zeros(n)
+    loyal_w = graph.stages.run(loyal_weight_stage)
+    return np.divide(loyal_w, total, out=np.zeros(n), where=total > 0)
+
+
+def loyal_weight_stage(graph: Graph) -> np.ndarray:
+    """float64[n]: the events each account receives from repeat engagers (followers, when the
+    graph has follow edges), where the edges are (``graph.stages``)."""
+    events = graph.events
     if graph.follow.n_edges:
         loyal_w, _ = matched_weight(
             events.in_indptr, events.in_indices, events.in_data,
@@ -314,4 +322,4 @@ def loyal_share(graph: Graph) -> np.ndarray:
             events.in_indptr, events.in_indices, events.in_data,
             events.in_indptr, events.in_indices, 2.0,
         )
-    return np.divide(loyal_w, total, out=np.zeros(n), where=total > 0)
+    return loyal_w

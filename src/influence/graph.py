@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from .config import FOLLOW_KINDS, INTERACTION_KINDS, NEGATIVE_KINDS, RESHARE_KINDS, ScoringConfig
-from .errors import EmptyGraphError
+from .errors import EmptyGraphError, InfluenceError
 from .io.read import RawInput, kind_codes
 from .kernels.csr import (
     IntIdIndex, build_layers_from, coo_to_csr, ids_in_range, prepare_rows, select_to_csr, transpose_csr,
@@ -115,6 +115,16 @@ class Layer:
         """float64[n]: total weight of each account's out-edges."""
         return column_sums(self.in_indptr, self.in_indices, self.in_data, self.n_nodes)
 
+    @cached_property
+    def in_data_sum(self) -> float:
+        """Total weight of the layer (``in_data.sum()``, float32 pairwise as numpy adds it)."""
+        return float(self.in_data.sum())
+
+    @cached_property
+    def in_data_max(self) -> float:
+        """Largest weight of one (src, dst) pair; 0.0 for an empty layer."""
+        return float(self.in_data.max()) if self.n_edges else 0.0
+
     @classmethod
     def from_edges(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n_nodes: int) -> "Layer":
         """Build the layer from int32 ``src``/``dst`` indices; duplicate pairs are summed."""
@@ -126,6 +136,97 @@ class Layer:
 
         n = self.n_nodes
         return sp.csr_array((self.out_data, self.out_indices, self.out_indptr), shape=(n, n))
+
+
+class EdgesElsewhereError(InfluenceError):
+    """A layer's edges were asked for where only its per-account summary is held (the client of
+    a sharded backend: the edges live on the workers)."""
+
+
+#: The per-account vectors a :class:`LayerSummary` serves (computed where the edges are).
+SUMMARY_VECTORS = ("in_degree", "out_degree", "in_strength", "out_strength")
+
+
+class LayerSummary:
+    """What the client of a sharded backend holds of a layer: its counts and per-account vectors,
+    never its edges (``docs/distributed.md``).
+
+    ``n_edges``, ``in_data_sum`` and ``in_data_max`` are given; ``in_degree``, ``out_degree``,
+    ``in_strength`` and ``out_strength`` are fetched on first use with ``fetch(name)``, from the
+    :class:`Layer` where the edges are (so they are that layer's values, bitwise). The CSR arrays
+    raise :class:`EdgesElsewhereError`: a stage that needs edges runs where they are
+    (``Graph.stages``).
+    """
+
+    def __init__(self, name: str, n_nodes: int, n_edges: int, in_data_sum: float, in_data_max: float, fetch):
+        self.name = name
+        self.n_nodes = n_nodes
+        self.n_edges = n_edges
+        self.in_data_sum = in_data_sum
+        self.in_data_max = in_data_max
+        self._fetch = fetch
+        self._vectors = {}
+
+    def _vector(self, name: str) -> np.ndarray:
+        if name not in self._vectors:
+            self._vectors[name] = self._fetch(name)
+        return self._vectors[name]
+
+    in_degree = property(lambda self: self._vector("in_degree"), doc="int64[n] (fetched on first use)")
+    out_degree = property(lambda self: self._vector("out_degree"), doc="int64[n] (fetched on first use)")
+    in_strength = property(lambda self: self._vector("in_strength"), doc="float64[n] (fetched on first use)")
+    out_strength = property(lambda self: self._vector("out_strength"), doc="float64[n] (fetched on first use)")
+    has_out_csr = False
+
+    def _no_edges(self, attr: str):
+        raise EdgesElsewhereError(
+            f"the {self.name} layer's edges live on the cluster's workers, not in this process ({attr}); "
+            "stages that need edges run there (Graph.stages), or load the graph locally with influence.load"
+        )
+
+    in_indptr = property(lambda self: self._no_edges("in_indptr"))
+    in_indices = property(lambda self: self._no_edges("in_indices"))
+    in_data = property(lambda self: self._no_edges("in_data"))
+    out_indptr = property(lambda self: self._no_edges("out_indptr"))
+    out_indices = property(lambda self: self._no_edges("out_indices"))
+    out_data = property(lambda self: self._no_edges("out_data"))
+
+    def to_scipy(self):
+        self._no_edges("to_scipy")
+
+
+class LocalStages:
+    """Runs the edge stages of a graph whose layers hold their edges: here, at once.
+
+    The interface (shared with :class:`influence.backends.sharded.ShardedStages`, which runs them
+    on the worker that holds the assembled graph):
+
+    ``run(fn, *args)``
+        ``fn(graph, *args)`` where the edges are; returns its (per-account) result here.
+    ``keep(fn, *args)``
+        ``fn(graph, *args)`` where the edges are; the result stays there (a handle).
+    ``sum_ranges(fn, kept, start, stop, label)``
+        ``fn(kept, a, b)`` over contiguous sub-ranges ``[a, b)`` of ``[start, stop)`` (one per
+        worker when sharded), their results (tuples of integer arrays and ints) added entrywise:
+        for any split the result of ``fn(kept, start, stop)`` when ``fn`` is additive over ranges.
+    ``release(kept)``
+        drop a kept value.
+    """
+
+    def __init__(self, graph: "Graph"):
+        self.graph = graph
+
+    def run(self, fn, *args):
+        return fn(self.graph, *args)
+
+    def keep(self, fn, *args):
+        return fn(self.graph, *args)
+
+    def sum_ranges(self, fn, kept, start: int, stop: int, label: str) -> tuple:
+        return fn(kept, start, stop)
+
+    def release(self, kept) -> None:
+        pass
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +256,9 @@ class Graph:
         The node table aligned to ``ids`` (one row per account, nulls where absent), or None.
     report
         Counts from loading.
+    edge_stages
+        None when ``layers`` hold the edges; with a sharded backend the runner of the stages that
+        need edges on the worker that holds them (``layers`` are then :class:`LayerSummary`).
     """
 
     ids: pl.Series
@@ -162,10 +266,18 @@ class Graph:
     nodes: pl.DataFrame | None
     report: LoadReport
     kind_weights: dict = field(default_factory=dict)
+    #: Where the edge stages run: None when the layers hold their edges (:class:`LocalStages`),
+    #: else a runner on the workers that hold them (``influence.backends.sharded.ShardedStages``).
+    edge_stages: object = field(default=None, repr=False)
 
     @property
     def n_nodes(self) -> int:
         return int(self.ids.len())
+
+    @property
+    def stages(self):
+        """The runner of the stages that need this graph's edges (see :class:`LocalStages`)."""
+        return self.edge_stages if self.edge_stages is not None else LocalStages(self)
 
     @property
     def follow(self) -> Layer:

@@ -2,7 +2,8 @@
 
 Written once against :class:`~influence.backends.Backend`; the task functions (``_read_piece``,
 ``_map_piece``, ``_build_shard``, ``_pagerank_step``, ...) run on the workers and take numpy
-slices; the drivers (:func:`load_sharded`, :class:`ShardedLayer`) run on the client.
+slices; the drivers (:func:`load_sharded`, :class:`ShardedLayer`, :class:`ShardedStages`) run on the
+client, which never holds an array with one entry per edge.
 
 Loading (:func:`load_sharded`)
     1. The client lists the input's *pieces* from Parquet metadata only: the row groups of one
@@ -19,11 +20,21 @@ Loading (:func:`load_sharded`)
        ``s`` (accounts ``[bounds[s], bounds[s + 1])``) receives its rows from every piece, worker
        to worker, and builds the in-CSR slices of every layer with the local path's code
        (:func:`influence.graph._build_layers`): each row of a slice is bitwise the local row.
-    4. The client gathers the CSR slices (12 bytes per stored edge and layer structure) and
-       assembles the :class:`~influence.graph.Graph` for the stages that are not sharded yet
-       (reach, communities, credibility apart from trust, segments). The ``interaction`` and
-       ``attention`` layers keep a handle to their slices on the workers
-       (:class:`RemoteLayer`), and their PageRank walks run there.
+    4. The shards' CSR slices go, worker to worker, to the *stage worker* (shard 0's), which
+       assembles the whole :class:`~influence.graph.Graph` (the local arrays, bitwise). The
+       client keeps a :class:`~influence.graph.LayerSummary` per layer: counts, the
+       degree/strength vectors (fetched on first use) and, for the ``interaction`` and
+       ``attention`` walks (:class:`RemoteLayer`), the row pointer; its CSR arrays raise. The
+       walks' groups are cut from the shards, then the shards are released.
+
+Edge stages (:class:`ShardedStages`)
+    The stages that need whole-graph random access (reach's exposures, two-hop sketches and RR
+    arguments, Louvain, audience mix, credibility's neighbourhood sums and reciprocal rings,
+    loyal share) run on the stage worker through ``Graph.stages``: the client sends per-account
+    vectors and gets per-account results. The RR samples fan out over every worker, each
+    fetching the kernel's arguments (the attention out-CSR) from the stage worker; their int64
+    hit vectors are summed on the workers and gathered once. The client never receives an
+    array longer than ``n + 1`` (``ShardStats.gathered_bytes``, ``largest_gathered``).
 
 Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`)
     The local kernel sums its per-iteration scalars over fixed edge-balanced chunks
@@ -44,16 +55,19 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from ..config import ScoringConfig
-from ..errors import ConfigError, EmptyGraphError, SchemaError
+from ..errors import ConfigError, EmptyGraphError, InfluenceError, SchemaError
 from ..graph import (
-    Graph, Layer, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables, summarise_rows,
+    Graph, Layer, LayerSummary, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables,
+    summarise_rows,
 )
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, prepare_rows, run_chunks
@@ -379,11 +393,31 @@ def _column(values, j: int) -> np.ndarray:
 
 
 def _nbytes(value) -> int:
+    """Bytes of a value's arrays (numpy, polars; strings by length, other scalars 8)."""
     if isinstance(value, dict):
         return sum(_nbytes(v) for v in value.values())
     if isinstance(value, (tuple, list)):
         return sum(_nbytes(v) for v in value)
-    return int(getattr(value, "nbytes", 0))
+    if isinstance(value, (pl.Series, pl.DataFrame)):
+        return int(value.estimated_size())
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if hasattr(value, "nbytes"):
+        return int(value.nbytes)
+    return 0 if value is None else 8
+
+
+def _largest(value) -> int:
+    """Entries of the longest array in a value (numpy arrays and polars Series)."""
+    if isinstance(value, dict):
+        return max((_largest(v) for v in value.values()), default=0)
+    if isinstance(value, (tuple, list)):
+        return max((_largest(v) for v in value), default=0)
+    if isinstance(value, pl.Series):
+        return value.len()
+    if isinstance(value, pl.DataFrame):
+        return value.height
+    return int(getattr(value, "size", 0))
 
 
 def _process_memory() -> int:
@@ -398,27 +432,132 @@ def _process_memory() -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class RemoteLayer(Layer):
-    """A :class:`~influence.graph.Layer` whose in-CSR slices also live on the backend's workers;
-    its PageRank walks run there (``remote``: a :class:`ShardedLayer`)."""
+class RemoteLayer(LayerSummary):
+    """The client's :class:`~influence.graph.LayerSummary` of a layer whose PageRank walks run
+    on the workers, over its CSR slices there (``remote``: a :class:`ShardedLayer`)."""
 
-    remote: object = None
-
-
-class _Payload:
-    """One value scattered as one object (Dask scatters a tuple's items one by one)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
+    def __init__(self, *args, remote: "ShardedLayer"):
+        super().__init__(*args)
+        self.remote = remote
 
 
-def _rr_hits(payload: _Payload, start: int, stop: int) -> tuple:
-    from ..scores.reach import _hits  # the local driver of the kernel, on the worker
+def _stage(graph: Graph, fn, *args):
+    """An edge stage on the worker that holds the assembled graph (see :class:`ShardedStages`)."""
+    return fn(graph, *args)
 
-    return _hits(payload.value, start, stop)
+
+def _assemble_graph(n: int, bounds: np.ndarray, ids: pl.Series, *shards) -> Graph:
+    """The whole :class:`~influence.graph.Graph` from the shards' CSR slices, on the stage worker
+    (the shards come worker to worker). Every array is bitwise the local build's."""
+    layers = {}
+    for name in LAYER_NAMES:
+        indptr = np.zeros(n + 1, np.int64)
+        offset = 0
+        for s, part in enumerate(shards):
+            p = part[name][0]
+            indptr[bounds[s] + 1:bounds[s + 1] + 1] = p[1:] + offset
+            offset += int(p[-1])
+        indices = np.concatenate([part[name][1] for part in shards])
+        data = np.concatenate([part[name][2] for part in shards])
+        layers[name] = Layer(indptr, indices, data)
+    return Graph(ids=ids, layers=layers, nodes=None, report=None)
+
+
+def _add_results(first: tuple, *others: tuple) -> tuple:
+    """Entrywise sum of tuples of integer arrays and ints (exact in any order)."""
+    total = [v.copy() if isinstance(v, np.ndarray) else v for v in first]
+    for other in others:
+        for i, v in enumerate(other):
+            total[i] = total[i] + v
+    return tuple(total)
+
+
+def _layer_counts(graph: Graph) -> dict:
+    """``{layer: (n_edges, in_data_sum, in_data_max)}``: the scalars of every layer."""
+    return {name: (layer.n_edges, layer.in_data_sum, layer.in_data_max) for name, layer in graph.layers.items()}
+
+
+def _layer_vector(graph: Graph, name: str, attr: str) -> np.ndarray:
+    """One per-account vector of a layer (``graph.SUMMARY_VECTORS``)."""
+    return getattr(graph.layers[name], attr)
+
+
+def _layer_indptr(graph: Graph, name: str) -> np.ndarray:
+    return graph.layers[name].in_indptr
+
+
+class ShardedStages:
+    """Runs the edge stages (:class:`influence.graph.LocalStages` has the interface) on the
+    *stage worker*: the worker of shard ``shard``, which holds the whole graph, assembled there
+    from the shards worker to worker. The client sends per-account vectors and scalars and
+    receives the stages' per-account results; :meth:`map_ranges` fans a kept value (the RR
+    sampling's arguments) out to every worker, worker to worker. Whatever the client gathers is
+    counted in ``ShardStats.gathered_bytes``. A stage that fails on a worker is one
+    :class:`~influence.errors.InfluenceError` naming the stage."""
+
+    def __init__(self, sharded: "ShardedGraph", graph, shard: int = 0):
+        self.sharded = sharded
+        self.graph = graph  # handle of the assembled Graph on the stage worker
+        self.shard = shard
+
+    @property
+    def backend(self) -> Backend:
+        return self.sharded.backend
+
+    @contextmanager
+    def _failures(self, name: str, where: str):
+        try:
+            yield
+        except InfluenceError:  # the input's fault, or the cluster's: already one clear line
+            raise
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            hint = "; the stage worker holds the whole graph: give it more memory" if isinstance(exc, MemoryError) else ""
+            raise InfluenceError(
+                f"{self.backend.name}: the {name} stage failed on {where} ({type(exc).__name__}"
+                f"{': ' + reason if reason else ''}){hint}; no output was written"
+            ) from exc
+
+    def _submit(self, fn, args):
+        # per-account vectors go straight to the stage worker (not inside the task, which Dask
+        # routes through the scheduler)
+        args = [self.backend.put(a, shard=self.shard) if isinstance(a, np.ndarray) and a.size > 1024 else a
+                for a in args]
+        return self.backend.submit(_stage, self.graph, fn, *args, shard=self.shard)
+
+    def run(self, fn, *args):
+        started = time.perf_counter()
+        with self._failures(fn.__name__, "the stage worker"):
+            result = self.backend.gather([self._submit(fn, args)])[0]
+        self.sharded.stats.stages.append((fn.__name__, time.perf_counter() - started))
+        return result
+
+    def keep(self, fn, *args):
+        with self._failures(fn.__name__, "the stage worker"):
+            return self._submit(fn, args)
+
+    def sum_ranges(self, fn, kept, start: int, stop: int, label: str) -> tuple:
+        """One range per worker; the results are added on the workers (a tree of fan-in
+        ``_MERGE_FAN_IN``, exact for integers) and only the sum reaches the client."""
+        started = time.perf_counter()
+        backend = self.backend
+        k = backend.n_shards
+        cuts = [start + ((stop - start) * s) // k for s in range(k + 1)]
+        with self._failures(label, "a worker"):
+            where = [s for s, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])) if b > a]
+            handles = [backend.submit(fn, kept, cuts[s], cuts[s + 1], shard=s) for s in where]
+            while len(handles) > 1:
+                step = range(0, len(handles), _MERGE_FAN_IN)
+                handles = [backend.submit(_add_results, *handles[i:i + _MERGE_FAN_IN], shard=where[i]) for i in step]
+                where = [where[i] for i in step]
+            result = backend.gather(handles)[0]
+        self.sharded.stats.iterations.append((label, "attention", time.perf_counter() - started))
+        return result
+
+    def release(self, kept) -> None:
+        release = getattr(kept, "release", None)  # a Dask future: drop it now (and its replicas)
+        if release is not None:
+            release()
 
 
 class ShardedLayer:
@@ -433,7 +572,6 @@ class ShardedLayer:
         self.name = name
         self.indptr = indptr
         self._groups = None
-        self._rr_payload = None  # (args, handle): the RR kernel's arguments on the workers
 
     @property
     def backend(self) -> Backend:
@@ -511,32 +649,6 @@ class ShardedLayer:
                 break
         return ys
 
-    def reverse_reachable_hits(self, args: tuple, start: int, stop: int) -> tuple[np.ndarray, int]:
-        """``scores.reach._hits(args, start, stop)`` fanned out: the RR samples ``[start, stop)``
-        cut into one contiguous range per shard, each run on its worker with the kernel's
-        arguments (``args``: this layer's out-CSR, edge probabilities, keys, depth, seed)
-        broadcast once. A sample's draws depend only on its index and the seed, and hits are
-        integers summed exactly, so the result is the local one bitwise for any shard count."""
-        backend, stats = self.backend, self.sharded.stats
-        started = time.perf_counter()
-        if self._rr_payload is None or self._rr_payload[0] is not args:  # once per sampling, not per pass
-            self._rr_payload = (args, backend.put(_Payload(args)))
-        held = self._rr_payload[1]
-        k = backend.n_shards
-        cuts = [start + ((stop - start) * s) // k for s in range(k + 1)]
-        handles = [backend.submit(_rr_hits, held, a, b, shard=s)
-                   for s, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])) if b > a]
-        results = backend.gather(handles)
-        hits = results[0][0].copy()
-        for h, _ in results[1:]:
-            hits += h
-        stats.iterations.append(("rr_sets", self.name, time.perf_counter() - started))
-        return hits, int(sum(w for _, w in results))
-
-    def release_rr_arguments(self) -> None:
-        """Drop the RR kernel's arguments (client and workers) once the sampling is done."""
-        self._rr_payload = None
-
     def pagerank(self, config: ScoringConfig, teleport=None):
         """:func:`influence.kernels.propagation.weighted_pagerank` of this layer, on the workers.
 
@@ -602,10 +714,37 @@ class ShardStats:
     """What the sharded run did: wall seconds per step and bytes where they were."""
 
     timings: dict
-    iterations: list  # (walk, layer, seconds) per iteration
+    iterations: list  # (walk, layer, seconds) per PageRank iteration and RR sampling pass
     shard_bytes: list  # CSR bytes per shard (all layers)
-    gathered_bytes: int = 0  # CSR bytes the client gathered to assemble the Graph
+    gathered_bytes: int = 0  # bytes of every value the client gathered (load, stages, walks)
+    largest_gathered: int = 0  # entries of the longest array the client gathered (at most n + 1)
     backend: str = ""  # the backend's name
+    stages: list = field(default_factory=list)  # (edge stage, seconds) per run on the stage worker
+
+    def count(self, values) -> None:
+        self.gathered_bytes += _nbytes(values)
+        self.largest_gathered = max(self.largest_gathered, _largest(values))
+
+
+class _Metered(Backend):
+    """A backend whose :meth:`gather` counts what reaches the client in a :class:`ShardStats`."""
+
+    def __init__(self, inner: Backend, stats: ShardStats):
+        self.inner = inner
+        self.stats = stats
+        self.n_shards = inner.n_shards
+        self.name = inner.name
+
+    def put(self, value, shard=None):
+        return self.inner.put(value, shard)
+
+    def submit(self, fn, *args, shard: int, n_out: int = 1):
+        return self.inner.submit(fn, *args, shard=shard, n_out=n_out)
+
+    def gather(self, handles) -> list:
+        values = self.inner.gather(handles)
+        self.stats.count(values)
+        return values
 
 
 class ShardedGraph:
@@ -634,14 +773,17 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
                  config: ScoringConfig | None = None) -> Graph:
     """Read the Parquet edges at ``path`` on the backend's workers and build the sharded graph.
 
-    Returns a :class:`~influence.graph.Graph` equal to ``influence.load(path, nodes)`` (every
-    array bitwise), whose ``interaction`` and ``attention`` layers are :class:`RemoteLayer` (their
-    PageRank runs on the workers). ``graph.layers["interaction"].remote.sharded.stats`` records
-    what the load and the walks did. See the module docstring for what crosses the network.
+    Returns a :class:`~influence.graph.Graph` that scores as ``influence.load(path, nodes)``
+    (bitwise): ids, node table and report here, the edges on the workers (``graph.stages``: a
+    :class:`ShardedStages`; layers are :class:`~influence.graph.LayerSummary`, the walk layers
+    :class:`RemoteLayer`). :func:`sharded_stats` records what the load, the stages and the walks
+    did. See the module docstring for what crosses the network.
     """
     config = config or ScoringConfig()
     check_sharded_input(path)
     timings = {}
+    stats = ShardStats(timings=timings, iterations=[], shard_bytes=[], backend=backend.name)
+    backend = _Metered(backend, stats)  # everything the client gathers is counted
     started = time.perf_counter()
     pieces, node_default, source = plan_pieces(path, backend.n_shards)
     n_pieces = len(pieces)
@@ -714,28 +856,23 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
         )
     rows_by_kind = summarise_rows(source, kinds, per_kind, n_rows, n_self_loops, n_zero)
 
-    # the Graph for the stages that are not sharded: the CSR slices come to the client
-    parts = backend.gather(shards)
+    # the whole graph for the edge stages, assembled on the stage worker (shards worker to
+    # worker); the client keeps per-layer counts and, for the walks, the row pointers
     backend.gather([backend.submit(_forget_index, shard=s) for s in range(backend.n_shards)])
+    stats.shard_bytes = backend.gather([backend.submit(_nbytes, h, shard=s) for s, h in enumerate(shards)])
     timings["build"] = time.perf_counter() - started
-    stats = ShardStats(timings=timings, iterations=[], shard_bytes=[_nbytes(p) for p in parts],
-                       gathered_bytes=_nbytes(parts), backend=backend.name)
+    started = time.perf_counter()
     sharded = ShardedGraph(backend, bounds, shards, stats)
+    stages = ShardedStages(sharded, backend.submit(_assemble_graph, n, bounds, ids_handle, *shards, shard=0), 0)
+    layer_counts = stages.run(_layer_counts)
     layers = {}
     for name in LAYER_NAMES:
-        indptr = np.zeros(n + 1, np.int64)
-        offset = 0
-        for s, part in enumerate(parts):
-            p = part[name][0]
-            indptr[bounds[s] + 1:bounds[s + 1] + 1] = p[1:] + offset
-            offset += int(p[-1])
-        indices = np.concatenate([part[name][1] for part in parts])
-        data = np.concatenate([part[name][2] for part in parts])
+        summary = (name, n, *layer_counts[name], partial(stages.run, _layer_vector, name))
         if name in REMOTE_LAYERS:
-            layers[name] = RemoteLayer(indptr, indices, data, remote=ShardedLayer(sharded, name, indptr))
+            layers[name] = RemoteLayer(*summary, remote=ShardedLayer(sharded, name, stages.run(_layer_indptr, name)))
         else:
-            layers[name] = Layer(indptr, indices, data)
-    del parts
+            layers[name] = LayerSummary(*summary)
+    timings["stage graph"] = time.perf_counter() - started
     # the walks' rows, cut per group now; then the shards (every layer) can be freed on the workers
     started = time.perf_counter()
     for name in REMOTE_LAYERS:
@@ -750,14 +887,14 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     report = LoadReport(n_rows=n_rows, n_self_loops=n_self_loops, rows_by_kind=rows_by_kind,
                         unknown_kinds=unknown, source=source, n_zero_weight=n_zero, ts_range=ts_range)
     return Graph(ids=ids, layers=layers, nodes=nodes_frame, report=report,
-                 kind_weights={k: weight_of[k] for k in rows_by_kind})
+                 kind_weights={k: weight_of[k] for k in rows_by_kind}, edge_stages=stages)
 
 
 def sharded_stats(graph: Graph) -> ShardStats | None:
     """The :class:`ShardStats` of a graph loaded by :func:`load_sharded` (None otherwise)."""
-    remote = getattr(graph.layers.get("interaction"), "remote", None)
-    return remote.sharded.stats if remote is not None else None
+    stages = graph.edge_stages
+    return stages.sharded.stats if isinstance(stages, ShardedStages) else None
 
 
-__all__ = ["Piece", "RemoteLayer", "ShardStats", "ShardedGraph", "ShardedLayer", "load_sharded", "plan_pieces",
-           "sharded_stats"]
+__all__ = ["Piece", "RemoteLayer", "ShardStats", "ShardedGraph", "ShardedLayer", "ShardedStages", "load_sharded",
+           "plan_pieces", "sharded_stats"]

@@ -77,6 +77,14 @@ def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30
             names.append("(none)")
         codes = codes.to_numpy()
         return codes, names, True, 0, True, codes
+    labels, fine, colour, sweeps, converged = graph.stages.run(louvain_stage, config, max_sweeps)
+    names = community_names(graph, labels, colour)
+    return labels, names, False, sweeps, converged, fine
+
+
+def louvain_stage(graph: Graph, config: ScoringConfig, max_sweeps: int) -> tuple:
+    """Louvain on the attention layer, where the edges are (``graph.stages``): ``(labels, fine,
+    colour, sweeps, converged)``, per-account vectors and two scalars."""
     layer = graph.attention
     colour = structural_colours(
         layer.out_indptr, layer.out_indices, layer.in_indptr, layer.in_indices, config.seed, STRUCTURAL_ROUNDS
@@ -91,8 +99,7 @@ def detect_communities(graph: Graph, config: ScoringConfig, max_sweeps: int = 30
         indptr, indices, data, LOUVAIN_RESOLUTION, LOUVAIN_MAX_LEVELS, max_sweeps, LOUVAIN_TOL)
     labels = renumber_by_first_appearance(by_position[position])[0]
     fine = renumber_by_first_appearance(first_level[position])[0]
-    names = community_names(graph, labels, colour)
-    return labels, names, False, int(sweeps), bool(converged), fine
+    return labels, fine, colour, int(sweeps), bool(converged)
 
 
 def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> list:
@@ -115,11 +122,18 @@ def community_names(graph: Graph, labels: np.ndarray, colour: np.ndarray) -> lis
 
 def compute_communities(graph: Graph, config: ScoringConfig) -> CommunityResult:
     community, names, from_topic, sweeps, converged, fine = detect_communities(graph, config)
+    top, own, breadth, lift = graph.stages.run(audience_mix_stage, community)
+    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged, fine)
+
+
+def audience_mix_stage(graph: Graph, community: np.ndarray) -> tuple:
+    """How audiences spread over the communities, where the edges are (``graph.stages``):
+    ``(concentration, own_share, breadth, lift)``."""
     layer = graph.follow if graph.follow.n_edges else graph.attention
     ones = np.ones_like(layer.in_data)
     top, own, breadth = label_mix(layer.in_indptr, layer.in_indices, ones, community, community)
     lift = community_lift(layer.in_indices, layer.in_indptr, ones, community, top)
-    return CommunityResult(community, names, from_topic, top, own, breadth, lift, sweeps, converged, fine)
+    return top, own, breadth, lift
 
 
 def community_lift(in_indices, in_indptr, weights, community, concentration) -> np.ndarray:

@@ -123,9 +123,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     g_mean = float(g.mean()) if n else 0.0
 
     audience_layer = graph.follow if graph.follow.n_edges else graph.attention
-    follower_g = neighbour_sums(
-        audience_layer.in_indptr, audience_layer.in_indices, audience_layer.in_data, g, False
-    )
+    follower_g, reciprocal_w, closure, engager_g = graph.stages.run(audience_edge_stage, g)
     audience_auth = shrunk_ratio(follower_g, audience_layer.in_degree.astype(np.float64), g_mean, k)
 
     inter = graph.interaction
@@ -147,24 +145,14 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     weight_in = inter.in_strength
     ring_layer = inter if has_interactions else graph.follow
     ring_in = ring_layer.in_strength
-    reciprocal_w, _, closure = reciprocal_ring(
-        ring_layer.in_indptr, ring_layer.in_indices, ring_layer.in_data,
-        ring_layer.out_indptr, ring_layer.out_indices, parallel_chunks(n),
-    )
     pod = np.divide(reciprocal_w, ring_in, out=np.zeros(n), where=ring_in > 0) * closure
-    engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
     engagement_auth = shrunk_ratio(engager_g, weight_in, g_mean, k) * (1.0 - pod)
 
     trust = compute_trust(graph, g, audience_auth, pod, community, config)
     # Distrust and endorsement received, each weighted by the trust of the account giving it.
     # An account unreachable from the seeds still counts a quarter of a trusted one.
     giver_weight = 0.25 + 0.75 * np.minimum(1.0, 2.0 * trust.trust)
-    negative = neighbour_sums(graph.negative.in_indptr, graph.negative.in_indices, graph.negative.in_data,
-                              giver_weight, True)
-    positive = sum(
-        neighbour_sums(layer.in_indptr, layer.in_indices, layer.in_data, giver_weight, True)
-        for layer in (graph.events, graph.follow)
-    )
+    negative, positive = graph.stages.run(signals_edge_stage, giver_weight)
     distrust = negative / (negative + positive + k * 0.5)
 
     sponsored = graph.node_column("sponsored_share", default=0.0)
@@ -199,14 +187,43 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     )
 
 
+def audience_edge_stage(graph: Graph, g: np.ndarray) -> tuple:
+    """The neighbourhood sums of credibility that walk the edges (``graph.stages``):
+    ``(follower genuineness, reciprocal weight, ring closure, engager genuineness)``."""
+    audience_layer = graph.follow if graph.follow.n_edges else graph.attention
+    follower_g = neighbour_sums(
+        audience_layer.in_indptr, audience_layer.in_indices, audience_layer.in_data, g, False
+    )
+    inter = graph.interaction
+    ring_layer = inter if inter.n_edges > 0 else graph.follow
+    reciprocal_w, _, closure = reciprocal_ring(
+        ring_layer.in_indptr, ring_layer.in_indices, ring_layer.in_data,
+        ring_layer.out_indptr, ring_layer.out_indices, parallel_chunks(graph.n_nodes),
+    )
+    engager_g = neighbour_sums(inter.in_indptr, inter.in_indices, inter.in_data, g, True)
+    return follower_g, reciprocal_w, closure, engager_g
+
+
+def signals_edge_stage(graph: Graph, giver_weight: np.ndarray) -> tuple:
+    """Negative and positive signals received, each weighted by its giver (``graph.stages``):
+    ``(negative, positive)``."""
+    negative = neighbour_sums(graph.negative.in_indptr, graph.negative.in_indices, graph.negative.in_data,
+                              giver_weight, True)
+    positive = sum(
+        neighbour_sums(layer.in_indptr, layer.in_indices, layer.in_data, giver_weight, True)
+        for layer in (graph.events, graph.follow)
+    )
+    return negative, positive
+
+
 def rating_graph(graph: Graph, prior_strength: float) -> tuple[bool, float]:
     """``(signed, tau)``: whether negative signals are at least ``SIGNED_MIN_SHARE`` of the signal
     rows, and the distrust share one negative rating gives an account that received the graph's
     median number of signals (``1 / (1 + m + k/2)``, counted in distinct accounts)."""
-    negative = float(graph.negative.in_data.sum())
+    negative = graph.negative.in_data_sum
     if negative == 0.0:
         return False, 0.0
-    total = negative + float(graph.events.in_data.sum()) + float(graph.follow.in_data.sum())
+    total = negative + graph.events.in_data_sum + graph.follow.in_data_sum
     received = graph.negative.in_degree + graph.events.in_degree + graph.follow.in_degree
     rated = received[received > 0]
     median = float(np.median(rated)) if rated.size else 0.0

@@ -46,7 +46,7 @@ def pagerank(layer: Layer, config: ScoringConfig, teleport: np.ndarray | None = 
 
     Returns ``(rank, n_iter, residual)``; ``rank`` sums to 1.
     """
-    n = layer.in_indptr.shape[0] - 1
+    n = layer.n_nodes
     remote = getattr(layer, "remote", None)  # a layer whose slices live on a cluster (influence.backends)
     if remote is not None:
         rank, n_iter, residual = remote.pagerank(config, teleport)
@@ -67,7 +67,7 @@ def pagerank_pair(layer: Layer, config: ScoringConfig, teleport_a: np.ndarray, t
 
     Returns ``((rank_a, n_iter_a, residual_a), (rank_b, n_iter_b, residual_b))``.
     """
-    n = layer.in_indptr.shape[0] - 1
+    n = layer.n_nodes
     remote = getattr(layer, "remote", None)
     if remote is not None:
         results = remote.pagerank_pair(config, teleport_a, teleport_b)
@@ -85,7 +85,7 @@ def pagerank_pair(layer: Layer, config: ScoringConfig, teleport_a: np.ndarray, t
 
 def inverse_out_strength(layer: Layer) -> np.ndarray:
     """float64[n]: ``1 / out-strength``, 0 for accounts without out-edges."""
-    n = layer.in_indptr.shape[0] - 1
+    n = layer.n_nodes
     out_strength = layer.out_strength
     return np.divide(1.0, out_strength, out=np.zeros(n), where=out_strength > 0)
 

@@ -169,6 +169,14 @@ def _hits(args, start: int, stop: int) -> tuple[np.ndarray, int]:
     return hits, work
 
 
+def rr_arguments(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, observed: bool) -> tuple:
+    """The sampling kernel's arguments (the attention out-CSR, edge probabilities, keys, depth,
+    seed): an edge stage, built where the edges are and kept there for the sampling."""
+    attention = graph.attention
+    return (attention.out_indptr, attention.out_indices, *edge_probabilities(graph, pass_on, config, observed),
+            account_keys(graph.n_nodes), config.cascade_depth, config.seed)
+
+
 def sampled_spread(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, observed: bool) -> SampledSpread:
     """Expected spread beyond the first hop of every account from reverse-reachable sets.
 
@@ -186,31 +194,33 @@ def sampled_spread(graph: Graph, pass_on: np.ndarray, config: ScoringConfig, obs
     target = max(1.0, float(np.quantile(audience, config.mass_quantile))) if n else 1.0
     if n == 0 or config.cascade_depth == 1 or attention.n_edges == 0:  # nothing beyond the audience
         return SampledSpread(np.zeros(n), 0, 0, eps, delta, 0.0, target, 0.0)
-    keys = account_keys(n)
-    args = (attention.out_indptr, attention.out_indices, *edge_probabilities(graph, pass_on, config, observed), keys,
-            config.cascade_depth, config.seed)
-    remote = getattr(attention, "remote", None)  # samples fanned out over a cluster (influence.backends)
-    sample = _hits if remote is None else remote.reverse_reachable_hits
-    hits, work = sample(args, 0, n)
+    # The arguments stay where the edges are; with a sharded backend every worker samples a
+    # range of them (a sample's draws depend only on its index and the seed, and hits are
+    # integers: the sum is the same for any split).
+    stages = graph.stages
+    kept = stages.keep(rr_arguments, pass_on, config, observed)
+
+    def sample(start, stop):
+        return stages.sum_ranges(_hits, kept, start, stop, "rr_sets")
+
+    hits, work = sample(0, n)
     needed = -(-rr_samples_for(n, eps, delta, target) // n)
     budget = config.spread_budget * max(attention.n_edges, MIN_BUDGET_EDGES)
     rounds = max(1, min(needed, int(budget // max(work, 1))))
     if rounds > 1:
-        more, more_work = sample(args, n, rounds * n)
+        more, more_work = sample(n, rounds * n)
         hits += more
         work += more_work
-    if remote is not None:
-        remote.release_rr_arguments()
+    stages.release(kept)
     samples = rounds * n
     return SampledSpread(hits / rounds, samples, work, eps, delta, rr_error_threshold(n, eps, delta, samples), target,
                          rr_relative_error(n, delta, samples, target))
 
 
-def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
+def reach_edge_stage(graph: Graph, p: np.ndarray, observed: bool, config: ScoringConfig) -> tuple:
+    """The per-account results of reach that walk the edges: ``(expected_exposures,
+    two_hop_audience)``. Runs where the edges are (``graph.stages``)."""
     attention = graph.attention
-    audience = attention.in_degree.astype(np.float64)
-    reported = graph.node_column("followers", default=0)
-    p, rate, observed = pass_on_probability(graph, config)
     if observed:
         evidence = (graph.reshare.in_indptr, graph.reshare.in_indices, graph.reshare.in_data)
     else:  # no per-edge evidence: every edge uses the prior
@@ -219,6 +229,14 @@ def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
         attention.in_indptr, attention.in_indices, *evidence, p, config.prior_strength, config.cascade_depth,
     )
     two_hop, _ = distinct_two_hop(graph, config.seed)
+    return exposures, two_hop
+
+
+def compute_reach(graph: Graph, config: ScoringConfig) -> ReachResult:
+    audience = graph.attention.in_degree.astype(np.float64)
+    reported = graph.node_column("followers", default=0)
+    p, rate, observed = pass_on_probability(graph, config)
+    exposures, two_hop = graph.stages.run(reach_edge_stage, p, observed, config)
     sampled = sampled_spread(graph, p, config, observed)
     spread = audience + sampled.beyond
     if reported is not None:
