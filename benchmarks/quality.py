@@ -11,6 +11,9 @@ shortlists are compared with ``truth.parquet``:
   ranking that keeps to accounts with a meaningful audience (the engine's bar, the median
   audience, is close to it but counts engagers too). Small worlds plant micros with a handful of
   followers (a quota of 1-10% of a community, at least 3), fewer than the median account has;
+* ``micro recall``: planted micro-influencers in the top 50 of the micro shortlist over
+  min(50, planted): a shortlist shorter than 50 (a small micro segment) keeps its precision but
+  loses recall;
 * ``leaks``: fake, bot and pod accounts in either list (the largest count over the seeds, per role).
 
 Baselines rank every account by one number: follower count, PageRank on the follow layer,
@@ -56,6 +59,10 @@ def _precision(frame: pl.DataFrame, role: str) -> float:
     return float((frame["role"] == role).mean()) if frame.height else 0.0
 
 
+def _recall(frame: pl.DataFrame, planted: int) -> float:
+    return float((frame["role"] == "micro").sum()) / min(MICRO_TOP, planted) if planted else 0.0
+
+
 def _leaks(frame: pl.DataFrame) -> dict:
     return {role: int((frame["role"] == role).sum()) for role in BAD_ROLES}
 
@@ -99,8 +106,10 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
     mass = influence.shortlist(scored, "mass", k)
     micro = influence.shortlist(scored, "micro", MICRO_TOP)
     base = {"size": n_nodes, "variant": variant, "seed": seed, "K": k}
+    planted_micro = int((truth["role"] == "micro").sum())
     rows.append({**base, "method": "influence", "mass_p": _precision(mass, "mass"),
                  "micro_p": _precision(micro, "micro"), "ceiling": micro_above_median(scored),
+                 "micro_r": _recall(micro, planted_micro),
                  "leaks": _add(_leaks(mass), _leaks(micro)), "seconds": seconds, "edges": edges.height})
     follow_pr, _, _ = pagerank(graph.follow if graph.follow.n_edges else graph.attention, ScoringConfig())
     events = graph.events.in_strength
@@ -114,7 +123,8 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
     for name, metric in metrics.items():
         b_mass, b_micro = baseline_lists(scored, graph, metric, k)
         rows.append({**base, "method": name, "mass_p": _precision(b_mass, "mass"),
-                     "micro_p": _precision(b_micro, "micro"), "ceiling": None, "leaks": _add(_leaks(b_mass), _leaks(b_micro)),
+                     "micro_p": _precision(b_micro, "micro"), "ceiling": None,
+                     "micro_r": _recall(b_micro, planted_micro), "leaks": _add(_leaks(b_mass), _leaks(b_micro)),
                      "seconds": float("nan"), "edges": edges.height})
     return rows
 
@@ -122,16 +132,17 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
 def summarise(rows: list[dict]) -> str:
     frame = pl.DataFrame(rows)
     lines = [
-        "| size | variant | method | mass P@K (min / mean / max) | micro P@50 (min / mean / max) | micro >= median followers, /50 (min / max) | leaks: fake / bot / pod (max) |",
-        "|---|---|---|---|---|---|---|",
+        "| size | variant | method | mass P@K (min / mean / max) | micro P@50 (min / mean / max) | micro recall (min / mean / max) | micro >= median followers, /50 (min / max) | leaks: fake / bot / pod (max) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (size, variant, method), group in frame.group_by(["size", "variant", "method"], maintain_order=True):
-        m, u = group["mass_p"].to_list(), group["micro_p"].to_list()
+        m, u, r = group["mass_p"].to_list(), group["micro_p"].to_list(), group["micro_r"].to_list()
         c = [x for x in group["ceiling"].to_list() if x is not None]
         ceiling = f"{min(c):.2f} / {max(c):.2f}" if c else ""
         lines.append(
             f"| {size:,} | {variant} | {method} | {min(m):.2f} / {statistics.mean(m):.2f} / {max(m):.2f} | "
-            f"{min(u):.2f} / {statistics.mean(u):.2f} / {max(u):.2f} | {ceiling} | "
+            f"{min(u):.2f} / {statistics.mean(u):.2f} / {max(u):.2f} | "
+            f"{min(r):.2f} / {statistics.mean(r):.2f} / {max(r):.2f} | {ceiling} | "
             + " / ".join(str(max(leak[r] for leak in group["leaks"].to_list())) for r in BAD_ROLES)
             + " |"
         )
@@ -153,7 +164,7 @@ def main(argv=None) -> int:
                 rows.extend(evaluate(size, variant, seed))
                 last = rows[-5]
                 print(f"size={size} variant={variant} seed={seed}: mass P@K={last['mass_p']:.2f} "
-                      f"micro P@50={last['micro_p']:.2f} ({last['ceiling']:.2f} above median) leaks={last['leaks']} ({last['seconds']:.1f} s)",
+                      f"micro P@50={last['micro_p']:.2f} recall={last['micro_r']:.2f} ({last['ceiling']:.2f} above median) leaks={last['leaks']} ({last['seconds']:.1f} s)",
                       file=sys.stderr)
     table = summarise(rows)
     print(table)
