@@ -9,6 +9,7 @@ for byte, not within a tolerance.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -324,6 +325,49 @@ def test_stage_failure_on_a_worker_is_one_influence_error(planted, monkeypatch):
         _score(planted, backend=LocalBackend(2))
 
 
+class _LimitedBackend(_CountingBackend):
+    """In process, with the workers' memory limits a cluster would report."""
+
+    def __init__(self, limits):
+        super().__init__(len(limits))
+        self.limits = limits
+
+    def memory_limits(self):
+        return list(self.limits)
+
+
+def test_stage_worker_is_the_one_with_the_most_memory(planted, planted_local):
+    """The whole graph goes to the worker with the largest memory limit (shard 2 here), the
+    results stay the local ones, and every edge stage runs on that shard."""
+    backend = _LimitedBackend([8 * 2**30, None, 32 * 2**30, 16 * 2**30])
+    assert_frame_equal(_score(planted, backend=backend), planted_local, check_exact=True)
+    stages = [shard for name, shard in backend.tasks if name.endswith("_stage") or name == "_assemble_graph"]
+    assert stages and set(stages) == {2}
+
+
+@pytest.mark.parametrize("limits, max_memory, message", [
+    ([2**20, 2**20], None, r"need about \d+ MiB on the stage worker \(it holds the whole graph\), more than the "
+                           r"1\.0 MiB memory limit of the largest worker; give one worker more memory"),
+    ([None, None], "1M", r"more than --max-memory 1\.0 MiB allows; use workers with more memory"),
+    ([64 * 2**30, None], "100K", r"more than --max-memory"),
+])
+def test_stage_worker_memory_is_checked_before_reading(planted, limits, max_memory, message):
+    """One InfluenceError naming the input and the row count, before any piece is read."""
+    backend = _LimitedBackend(limits)
+    with pytest.raises(influence.InfluenceError, match=r"edges\.parquet: [\d,]+ edge rows .*" + message):
+        _score(planted, backend=backend, max_memory=max_memory)
+    assert backend.tasks == []
+
+
+def test_stage_worker_without_limits_is_shard_zero(planted):
+    from influence.backends.sharded import stage_worker
+
+    assert stage_worker(_LimitedBackend([None, None, None]), 10, "x") == 0
+    assert stage_worker(_LimitedBackend([2**30, 2**30, 2**30]), 10, "x") == 0  # ties: the first
+    assert stage_worker(_LimitedBackend([None, 2**30, 2**31]), 10, "x") == 2
+    assert stage_worker(_LimitedBackend([None, 2**30]), 10, "x", max_memory="1G") == 1
+
+
 def test_plan_pieces(tmp_path, string_world):
     single, parts = string_world
     pieces, nodes, source = plan_pieces(single, 2)
@@ -490,6 +534,27 @@ def test_cli_stage_failure_on_a_dask_worker_is_one_error_line(monkeypatch, tmp_p
     assert len([line for line in lines if line.startswith("Error:")]) == 1 and "Traceback" not in result.stderr
     error = next(line for line in lines if line.startswith("Error:"))
     assert "the reach_edge_stage stage failed on the stage worker (RuntimeError: disk on fire)" in error
+    assert not out.exists()
+
+
+@needs_dask
+@pytest.mark.parametrize("limit, extra, message", [
+    ("32MiB", [], r"need about \d+ MiB on the stage worker \(it holds the whole graph\), more than the 32 MiB "
+                  r"memory limit of the largest worker"),
+    ("4GiB", ["--max-memory", "100M"], r"more than --max-memory 100 MiB allows"),
+])
+def test_cli_stage_worker_memory_on_a_cluster(tmp_path, limit, extra, message):
+    """The workers' Dask memory limit (or --max-memory) against the stage worker's need: one
+    Error line naming the input, exit 1, no output."""
+    out = tmp_path / "out.csv"
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1, protocol="tcp",
+                                  dashboard_address=":0", memory_limit=limit) as cluster:
+        result = CliRunner().invoke(main, ["rank", str(SAMPLE), "--format", "csv", "-o", str(out), *extra,
+                                           "--backend", "dask", "--cluster", cluster.scheduler_address])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert re.search(r"sample/edges\.parquet: 53,341 edge rows .*" + message, errors[0]), errors[0]
     assert not out.exists()
 
 

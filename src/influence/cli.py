@@ -109,7 +109,9 @@ def main():
 def _input_options(fn):
     fn = click.option("--max-memory", default=None,
                       help="Stop with an error when the run would need more than this (e.g. 8G); "
-                           "default: the memory the machine has available (local backend).")(fn)
+                           "default: the memory the machine has available. With --backend dask: "
+                           "the stage worker's need (it holds the whole graph); default: that "
+                           "worker's memory limit.")(fn)
     fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
     fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
     fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,
@@ -158,9 +160,10 @@ def _score_input(path, nodes, src_col, dst_col, max_memory, *, goal, seed, tiers
     started = time.perf_counter()
     if backend == "local" and cluster is None and workers is None:
         graph = load(path, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
-    else:  # the memory estimate of --max-memory is the local backend's; not checked here
+    else:  # --max-memory then bounds the stage worker, which holds the whole graph
         graph = resources.enter_context(load_on(backend, path, nodes, cluster=cluster, workers=workers,
-                                                src_col=src_col, dst_col=dst_col, config=config))
+                                                src_col=src_col, dst_col=dst_col, config=config,
+                                                max_memory=max_memory))
     diag.timings["load"] = time.perf_counter() - started
     scores = score(graph, config, diagnostics=diag, progress=progress)
     return graph, scores, diag

@@ -94,7 +94,8 @@ def _config(config: ScoringConfig | None, overrides: dict) -> ScoringConfig:
 
 def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostics | None = None,
           backend="local", cluster: str | None = None, workers: int | None = None, nodes=None,
-          src_col: str = "src", dst_col: str = "dst", progress=None, **overrides) -> pl.DataFrame:
+          src_col: str = "src", dst_col: str = "dst", progress=None, max_memory=None,
+          **overrides) -> pl.DataFrame:
     """Score every account of ``graph``.
 
     Parameters
@@ -115,8 +116,9 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
     cluster, workers
         With ``backend="dask"``: the scheduler's address (``tcp://HOST:PORT``), or the number of
         worker processes of a local cluster started for this call (default: one per CPU).
-    nodes, src_col, dst_col
-        As for :func:`load`, when ``graph`` is a path.
+    nodes, src_col, dst_col, max_memory
+        As for :func:`load`, when ``graph`` is a path (with ``backend="dask"``, ``max_memory``
+        bounds the stage worker: :func:`load_on`).
     progress
         Called with the name of each phase (``SCORE_PHASES``) as it starts, e.g. a
         :class:`influence.progress.Progress`; None: nothing is called.
@@ -134,26 +136,28 @@ def score(graph, config: ScoringConfig | None = None, *, diagnostics: Diagnostic
         if not isinstance(graph, Graph):
             announce("load")
             started = time.perf_counter()
-            graph = load(graph, nodes, src_col=src_col, dst_col=dst_col, config=config)
+            graph = load(graph, nodes, src_col=src_col, dst_col=dst_col, config=config, max_memory=max_memory)
             diag.timings["load"] = time.perf_counter() - started
         return _score_graph(graph, config, diag, announce)
 
     announce("load")
     started = time.perf_counter()
     with load_on(backend, graph, nodes, cluster=cluster, workers=workers, src_col=src_col, dst_col=dst_col,
-                 config=config) as sharded_graph:
+                 config=config, max_memory=max_memory) as sharded_graph:
         diag.timings["load"] = time.perf_counter() - started
         return _score_graph(sharded_graph, config, diag, announce)
 
 
 @contextmanager
 def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: int | None = None,
-            src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None):
+            src_col: str = "src", dst_col: str = "dst", config: ScoringConfig | None = None, max_memory=None):
     """Load the Parquet edges at ``path`` on ``backend``'s workers (see :func:`score`).
 
     A context manager: yields the :class:`Graph`, whose edges stay on the workers (its stages
     run there) while the ``with`` block lasts; a backend started here (``"dask"``) is closed at its end. Bad
     arguments and inputs that are not Parquet are reported before any cluster starts.
+    ``max_memory`` bounds the stage worker, which holds the whole graph (default: its own memory
+    limit; :func:`influence.backends.sharded.stage_worker`).
     """
     from .backends import check_backend, open_backend
     from .backends.sharded import check_sharded_input, load_sharded
@@ -167,7 +171,8 @@ def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: i
     check_sharded_input(path)
     runner = open_backend(backend, cluster=cluster, workers=workers)
     try:
-        yield load_sharded(runner, path, nodes, src_col=src_col, dst_col=dst_col, config=config)
+        yield load_sharded(runner, path, nodes, src_col=src_col, dst_col=dst_col, config=config,
+                           max_memory=max_memory)
     finally:
         if runner is not backend:  # started here: stopped here
             runner.close()

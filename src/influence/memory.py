@@ -42,6 +42,13 @@ def parse_size(text) -> int:
     return int(value)
 
 
+def format_size(n_bytes: float) -> str:
+    """``"1.5 GiB"``, or ``"512 MiB"`` below 1 GiB (so that small limits do not read 0.0 GiB)."""
+    if n_bytes >= 2**30:
+        return f"{n_bytes / 2**30:.1f} GiB"
+    return f"{max(n_bytes / 2**20, 0.1):.{0 if n_bytes >= 10 * 2**20 else 1}f} MiB"
+
+
 def available_bytes() -> int | None:
     """Memory the system can still give (MemAvailable), or None where it cannot be read."""
     try:

@@ -13,6 +13,9 @@ slices, PageRank iterations) are written once against :class:`Backend`:
     bring values to the caller (only small ones: scalars, per-chunk sums, the final vectors).
 ``close()``
     release the workers (a cluster the backend started is shut down).
+``memory_limits()``
+    bytes each shard's worker may use (None where unknown); the stage worker is chosen and
+    checked with it.
 
 :class:`LocalBackend` runs everything in the calling process (the shards are plain objects); it
 serves tests and machines without Dask. :class:`~influence.backends.dask.DaskBackend` runs the
@@ -49,6 +52,10 @@ class Backend:
 
     def close(self) -> None:
         pass
+
+    def memory_limits(self) -> list:
+        """Bytes each shard's worker may use (None: no limit known), one entry per shard."""
+        return [None] * self.n_shards
 
     def __enter__(self):
         return self

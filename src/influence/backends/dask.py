@@ -140,6 +140,7 @@ class DaskBackend(Backend):
             raise InfluenceError(f"{self.name}: the scheduler has no workers") from None
         self.workers = sorted(info["workers"])
         self.n_shards = len(self.workers)
+        self._memory_limits = [int(info["workers"][w].get("memory_limit") or 0) or None for w in self.workers]
         import influence
 
         versions = client.run(_worker_version)
@@ -150,6 +151,10 @@ class DaskBackend(Backend):
                 f"{self.name}: workers run influence {sorted(set(wrong.values()))}, the client "
                 f"{influence.__version__}; install the same version on every worker"
             )
+
+    def memory_limits(self) -> list:
+        """The workers' ``memory_limit`` (Dask's ``--memory-limit``; None when unlimited), by shard."""
+        return list(self._memory_limits)
 
     def _live(self):
         if self.client is None:

@@ -69,6 +69,7 @@ from ..graph import (
     Graph, Layer, LayerSummary, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables,
     summarise_rows,
 )
+from ..memory import format_size, needed_bytes, parse_size
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
@@ -746,6 +747,34 @@ class _Metered(Backend):
         self.stats.count(values)
         return values
 
+    def memory_limits(self) -> list:
+        return self.inner.memory_limits()
+
+
+def stage_worker(backend: Backend, n_rows: int, source: str, max_memory=None) -> int:
+    """The shard whose worker runs the edge stages: the one with the largest memory limit (the
+    first on ties; shard 0 when no limit is known). It holds the whole graph, so it needs about
+    what a local run needs (:func:`influence.memory.needed_bytes`); when that exceeds
+    ``max_memory`` (per process, as for the local backend) or the worker's own limit, this raises
+    one :class:`InfluenceError` before anything is read."""
+    limits = backend.memory_limits()
+    known = [(limit, -s) for s, limit in enumerate(limits) if limit is not None]
+    shard = -max(known)[1] if known else 0
+    need = needed_bytes(n_rows)
+    if max_memory is not None:
+        limit = parse_size(max_memory)
+        if need > limit:
+            raise InfluenceError(
+                f"{source}: {n_rows:,} edge rows need about {format_size(need)} on the stage worker (it holds "
+                f"the whole graph), more than --max-memory {format_size(limit)} allows; use workers with more "
+                "memory or a sample of the graph")
+    elif limits[shard] is not None and need > limits[shard]:
+        raise InfluenceError(
+            f"{source}: {n_rows:,} edge rows need about {format_size(need)} on the stage worker (it holds "
+            f"the whole graph), more than the {format_size(limits[shard])} memory limit of the largest worker; "
+            "give one worker more memory (dask worker --memory-limit) or use a sample of the graph")
+    return shard
+
 
 class ShardedGraph:
     """The shards of a graph on a backend: ``bounds`` (destination ranges) and their handles."""
@@ -770,14 +799,15 @@ def _merge_tree(backend: Backend, handles: list, shards: list) -> object:
 
 
 def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", dst_col: str = "dst",
-                 config: ScoringConfig | None = None) -> Graph:
+                 config: ScoringConfig | None = None, max_memory=None) -> Graph:
     """Read the Parquet edges at ``path`` on the backend's workers and build the sharded graph.
 
     Returns a :class:`~influence.graph.Graph` that scores as ``influence.load(path, nodes)``
     (bitwise): ids, node table and report here, the edges on the workers (``graph.stages``: a
     :class:`ShardedStages`; layers are :class:`~influence.graph.LayerSummary`, the walk layers
     :class:`RemoteLayer`). :func:`sharded_stats` records what the load, the stages and the walks
-    did. See the module docstring for what crosses the network.
+    did. See the module docstring for what crosses the network. The stage worker and the memory
+    check: :func:`stage_worker`.
     """
     config = config or ScoringConfig()
     check_sharded_input(path)
@@ -786,6 +816,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     backend = _Metered(backend, stats)  # everything the client gathers is counted
     started = time.perf_counter()
     pieces, node_default, source = plan_pieces(path, backend.n_shards)
+    stage = stage_worker(backend, sum(p.length for p in pieces), source, max_memory)
     n_pieces = len(pieces)
     piece_shard = [min(backend.n_shards - 1, (i * backend.n_shards) // n_pieces) for i in range(n_pieces)]
     read = [backend.submit(_read_piece, p, src_col, dst_col, shard=s) for p, s in zip(pieces, piece_shard)]
@@ -863,7 +894,8 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     timings["build"] = time.perf_counter() - started
     started = time.perf_counter()
     sharded = ShardedGraph(backend, bounds, shards, stats)
-    stages = ShardedStages(sharded, backend.submit(_assemble_graph, n, bounds, ids_handle, *shards, shard=0), 0)
+    stage = min(stage, len(shards) - 1)  # fewer shards than workers when accounts are fewer
+    stages = ShardedStages(sharded, backend.submit(_assemble_graph, n, bounds, ids_handle, *shards, shard=stage), stage)
     layer_counts = stages.run(_layer_counts)
     layers = {}
     for name in LAYER_NAMES:
