@@ -624,9 +624,9 @@ class ShardedLayer:
         """Groups of chunks, their CSR rows and ``1 / out-strength`` slices (once per layer).
 
         The chunks are the local kernel's (:func:`~influence.kernels.propagation.pagerank_chunks`,
-        hubs cut into blocks). Group ``g`` (on worker ``g``) takes the chunks that start in the
-        ``g``-th of ``k`` equal shares of ``edges + rows``, so a hub's blocks spread over several
-        groups and no group holds much more than its share."""
+        hubs cut into blocks). Group ``g`` (on worker ``g``) takes the chunks whose middle lies in
+        the ``g``-th of ``k`` equal shares of ``edges + rows``, so a hub's blocks spread over
+        several groups and a group exceeds its share by at most one chunk."""
         if self._groups is not None:
             return self._groups
         backend, sharded = self.backend, self.sharded
@@ -637,7 +637,8 @@ class ShardedLayer:
         csrs = [backend.submit(_csr_of, h, self.name, shard=s) for s, h in enumerate(sharded.shards)]
         k = len(csrs)
         total = max(1, int(indptr[n]) + n)
-        owner = np.minimum(k - 1, ((chunks.edges[:-1] + chunks.rows[:-1]) * k) // total)
+        cost = chunks.edges + chunks.rows  # work before each chunk cut: edges + rows
+        owner = np.minimum(k - 1, ((cost[:-1] + cost[1:]) * k) // (2 * total))  # the share holding its middle
         # out-strengths: shard after shard, each continuing the previous sums (bitwise the local ones)
         strength = None
         for s, csr in enumerate(csrs):
