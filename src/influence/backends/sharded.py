@@ -38,16 +38,21 @@ Edge stages (:class:`ShardedStages`)
 
 Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`)
     The local kernel sums its per-iteration scalars over fixed edge-balanced chunks
-    (:func:`~influence.kernels.csr.edge_balanced_chunks`). Each worker owns the chunks that start
-    in its shard (a *group*: its rows, cut from the shard slices once per layer, with the few
-    boundary rows fetched from the neighbouring shard). An iteration is one task per group: it
-    takes the previous iteration's ``y * inv_out_strength`` slices of all groups (worker to
-    worker), pulls over its rows with the local chunk kernel and returns its new slices and its
-    per-chunk sums. The client gathers only the per-chunk sums (3 floats per chunk), adds them in
-    chunk order and sends the two resulting scalars with the next iteration. Out-strengths are
-    summed shard after shard (each continuing the previous one's vector), the initial dangling
-    mass likewise, so every number is bitwise the local kernel's: same ranks, same iteration
-    count, same residual.
+    (:func:`~influence.kernels.propagation.pagerank_chunks`); a row with more in-edges than a
+    block (``ceil(edges / chunks)``: a hub) is summed in blocks of that many edges, which chunk
+    cuts may separate, and finished after the chunks (block sums added in block order). Worker
+    ``g`` runs a *group*: the chunks whose middle lies in the ``g``-th equal share of ``edges +
+    rows``, with only the edges of that range (cut from the shard slices once per layer, moved
+    from other shards where the ranges differ), so a hub's blocks spread over several workers.
+    An iteration is one task per group: it takes the previous iteration's ``y *
+    inv_out_strength`` slices of all groups (worker to worker) and the hubs' values from the
+    client, pulls over its rows with the local chunk kernel and returns its new slice, its
+    per-chunk sums and its hub blocks' sums. The client gathers only these sums (3 floats per
+    chunk and 1 per hub block, twice that for a pair), finishes the hubs with the local kernel's code, adds the
+    sums in the local order and sends the two resulting scalars and the hubs' new values (one
+    float per hub and walk) with the next iteration. Out-strengths are summed shard after shard
+    (each continuing the previous one's vector), the initial dangling mass likewise, so every
+    number is bitwise the local kernel's: same ranks, same iteration count, same residual.
 """
 
 from __future__ import annotations
