@@ -48,11 +48,12 @@ Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`
     inv_out_strength`` slices of all groups (worker to worker) and the hubs' values from the
     client, pulls over its rows with the local chunk kernel and returns its new slice, its
     per-chunk sums and its hub blocks' sums. The client gathers only these sums (3 floats per
-    chunk and 1 per hub block, twice that for a pair), finishes the hubs with the local kernel's code, adds the
-    sums in the local order and sends the two resulting scalars and the hubs' new values (one
-    float per hub and walk) with the next iteration. Out-strengths are summed shard after shard
-    (each continuing the previous one's vector), the initial dangling mass likewise, so every
-    number is bitwise the local kernel's: same ranks, same iteration count, same residual.
+    chunk and 1 per hub block, twice that for a pair), finishes the hubs with the local
+    kernel's code, adds the sums in the local order and sends the two resulting scalars and the
+    hubs' new values (one float per hub and walk) with the next iteration. Out-strengths are
+    summed shard after shard (each continuing the previous one's vector), the initial dangling
+    mass likewise, so every number is bitwise the local kernel's: same ranks, same iteration
+    count, same residual.
 """
 
 from __future__ import annotations
