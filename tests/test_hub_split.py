@@ -14,7 +14,9 @@ places a hub's blocks in several groups. Checked here:
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -29,6 +31,11 @@ from influence.graph import Layer
 from influence.kernels.csr import edge_balanced_chunks, split_chunks
 from influence.kernels.propagation import pagerank_chunks, weighted_pagerank, weighted_pagerank_pair
 from influence.scores.peer_influence import inverse_out_strength
+
+try:
+    import distributed
+except ImportError:  # the default suite installs it ('test' extra); a bare install skips the Dask test
+    distributed = None
 
 
 def _hub_edges(n: int, hubs: dict, sparse: int, seed: int):
@@ -303,3 +310,28 @@ def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
             assert holding >= 2 and max(g.n_edges for g in groups) < hub, (name, work)
             spread.append(name)
     assert n_shards < 5 or "attention" in spread
+
+
+@pytest.mark.skipif(distributed is None, reason="dask[distributed] is not installed (pip install 'influence[dask]')")
+def test_dask_worker_processes_with_hubs_are_bitwise_local(hub_world, monkeypatch):
+    """The same walks on two Dask worker processes: the group plans, hub values and block sums
+    travel pickled between processes."""
+    from influence.backends.dask import DaskBackend
+
+    path, seeds, expected = hub_world
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    monkeypatch.setenv("PYTHONPATH", src + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""))
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = load_sharded(DaskBackend(client=client), path)
+        config = ScoringConfig()
+        for name in ("interaction", "attention"):
+            layer = graph.layers[name]
+            assert any(g.plan.skip for g in layer.remote._setup()), "a group should start inside a hub"
+            single, pair = expected[name]
+            got = layer.remote.pagerank(config)
+            assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
+            got = layer.remote.pagerank_pair(config.replace(tol=1e-6), seeds)
+            for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
+                assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
