@@ -320,9 +320,10 @@ def test_dask_worker_processes_with_hubs_are_bitwise_local(hub_world, monkeypatc
 
     path, seeds, expected = hub_world
     src = str(Path(__file__).resolve().parents[1] / "src")
-    monkeypatch.setenv("PYTHONPATH", src + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""))
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as client, warnings.catch_warnings():
+    before = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", src + (os.pathsep + before if before else ""))  # the workers import this checkout
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
+    with cluster, distributed.Client(cluster) as client, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         graph = load_sharded(DaskBackend(client=client), path)
         config = ScoringConfig()
