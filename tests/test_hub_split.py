@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import influence
 import reference as ref
 from influence.backends import LocalBackend
 from influence.backends.sharded import load_sharded
@@ -256,7 +257,7 @@ def hub_world(tmp_path_factory):
     seeds /= seeds.sum()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        graph = load_sharded(LocalBackend(1), d)
+        graph = influence.load(d)
     expected = {}
     for name in ("interaction", "attention"):
         layer = graph.layers[name]
@@ -279,20 +280,21 @@ def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
     config = ScoringConfig()
     spread = []
     for name in ("interaction", "attention"):
-        layer = graph.layers[name]
-        chunks = pagerank_chunks(layer.in_indptr)
+        remote = graph.layers[name].remote
+        indptr = remote.indptr  # the layer's row pointer, as the local load builds it
+        chunks = pagerank_chunks(indptr)
         assert chunks.long_rows.tolist() == [0, N_SHARDED // 2, N_SHARDED - 1], name
         single, pair = expected[name]
-        got = layer.remote.pagerank(config)
+        got = remote.pagerank(config)
         assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
-        got = layer.remote.pagerank_pair(config.replace(tol=1e-6), seeds)
+        got = remote.pagerank_pair(config.replace(tol=1e-6), seeds)
         for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
             assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
         assert got[0][1] != got[1][1], "the pair should end with one walk alone"
 
         # the groups: every edge and hub block exactly once, every account owned once
-        groups = layer.remote._setup()
-        m, n = int(layer.in_indptr[-1]), N_SHARDED
+        groups = remote._setup()
+        m, n = int(indptr[-1]), N_SHARDED
         assert sum(g.n_edges for g in groups) == m
         assert sum(g.plan.n_blocks for g in groups) == chunks.n_blocks
         assert sum(g.hi - g.lo - g.plan.skip for g in groups) == n
@@ -304,7 +306,7 @@ def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
         assert max(work) <= share + spacing + chunks.block + 1, work
         # and the biggest hub (account 0) is spread when it exceeds a share by a chunk's spacing
         # (unsplit, its group would hold all its edges)
-        hub = int(layer.in_indptr[1])
+        hub = int(indptr[1])
         holding = sum(1 for g in groups if g.lo == 0)
         if hub > share + spacing:
             assert holding >= 2 and max(g.n_edges for g in groups) < hub, (name, work)
@@ -328,11 +330,11 @@ def test_dask_worker_processes_with_hubs_are_bitwise_local(hub_world, monkeypatc
         graph = load_sharded(DaskBackend(client=client), path)
         config = ScoringConfig()
         for name in ("interaction", "attention"):
-            layer = graph.layers[name]
-            assert any(g.plan.skip for g in layer.remote._setup()), "a group should start inside a hub"
+            remote = graph.layers[name].remote
+            assert any(g.plan.skip for g in remote._setup()), "a group should start inside a hub"
             single, pair = expected[name]
-            got = layer.remote.pagerank(config)
+            got = remote.pagerank(config)
             assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
-            got = layer.remote.pagerank_pair(config.replace(tol=1e-6), seeds)
+            got = remote.pagerank_pair(config.replace(tol=1e-6), seeds)
             for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
                 assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
