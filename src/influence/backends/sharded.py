@@ -38,13 +38,19 @@ Edge stages (:class:`ShardedStages`)
 
 Pull PageRank (:meth:`ShardedLayer.pagerank`, :meth:`ShardedLayer.pagerank_pair`)
     The local kernel sums its per-iteration scalars over fixed edge-balanced chunks
-    (:func:`~influence.kernels.csr.edge_balanced_chunks`). Each worker owns the chunks that start
-    in its shard (a *group*: its rows, cut from the shard slices once per layer, with the few
-    boundary rows fetched from the neighbouring shard). An iteration is one task per group: it
-    takes the previous iteration's ``y * inv_out_strength`` slices of all groups (worker to
-    worker), pulls over its rows with the local chunk kernel and returns its new slices and its
-    per-chunk sums. The client gathers only the per-chunk sums (3 floats per chunk), adds them in
-    chunk order and sends the two resulting scalars with the next iteration. Out-strengths are
+    (:func:`~influence.kernels.propagation.pagerank_chunks`); a row with more in-edges than a
+    block (``ceil(edges / chunks)``: a hub) is summed in blocks of that many edges, which chunk
+    cuts may separate, and finished after the chunks (block sums added in block order). Worker
+    ``g`` runs a *group*: the chunks whose middle lies in the ``g``-th equal share of ``edges +
+    rows``, with only the edges of that range (cut from the shard slices once per layer, moved
+    from other shards where the ranges differ), so a hub's blocks spread over several workers.
+    An iteration is one task per group: it takes the previous iteration's ``y *
+    inv_out_strength`` slices of all groups (worker to worker) and the hubs' values from the
+    client, pulls over its rows with the local chunk kernel and returns its new slice, its
+    per-chunk sums and its hub blocks' sums. The client gathers only these sums (3 floats per
+    chunk and 1 per hub block, twice that for a pair), finishes the hubs with the local
+    kernel's code, adds the sums in the local order and sends the two resulting scalars and the
+    hubs' new values (one float per hub and walk) with the next iteration. Out-strengths are
     summed shard after shard (each continuing the previous one's vector), the initial dangling
     mass likewise, so every number is bitwise the local kernel's: same ranks, same iteration
     count, same residual.
@@ -71,9 +77,12 @@ from ..graph import (
 )
 from ..memory import format_size, needed_bytes, parse_size
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
-from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, prepare_rows, run_chunks
+from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
-from ..kernels.propagation import _Walk, _chunk_sums, _pull_chunks, _pull_pair_chunks, dangling_mass
+from ..kernels.propagation import (
+    _Walk, _chunk_sums, _finish_long_rows, _finish_long_rows_pair, _pull_chunks, _pull_pair_chunks, dangling_mass,
+    pagerank_chunks,
+)
 from . import Backend
 
 #: The layers whose PageRank walks run on the workers.
@@ -306,26 +315,36 @@ def _inverse(values: np.ndarray) -> np.ndarray:
     return np.divide(1.0, values, out=np.zeros(values.shape[0]), where=values > 0)
 
 
-def _rows_of(lo: int, hi: int, starts, *csrs) -> tuple:
-    """Rows ``[lo, hi)`` cut from consecutive shard slices starting at rows ``starts``."""
+def _rows_of(lo: int, hi: int, e0: int, e1: int, starts, edge_starts, *csrs) -> tuple:
+    """Rows ``[lo, hi)`` of a layer cut from consecutive shard slices (slice ``i`` starts at row
+    ``starts[i]`` and global edge position ``edge_starts[i]``): the rows' global row pointer and
+    the edges at global positions ``[e0, e1)``. A hub at either end of the range contributes only
+    its blocks in that range."""
     indptrs, indices, datas = [], [], []
-    for start, (indptr, idx, data) in zip(starts, csrs):
+    end = e0
+    for start, g0, (indptr, idx, data) in zip(starts, edge_starts, csrs):
         a = max(lo, start) - start
         b = min(hi, start + indptr.shape[0] - 1) - start
         if b <= a:
             continue
-        e0, e1 = int(indptr[a]), int(indptr[b])
-        base = sum(int(x[-1] - x[0]) for x in indptrs)
-        indptrs.append(indptr[a:b + 1] - e0 + base)
-        indices.append(idx[e0:e1])
-        datas.append(data[e0:e1])
-    indptr = np.concatenate([indptrs[0]] + [x[1:] for x in indptrs[1:]])
-    return (as_indptr(indptr), as_indices(np.concatenate(indices)).view(np.uint32),
+        indptrs.append(np.asarray(indptr[a:b], dtype=np.int64) + g0)
+        end = int(indptr[b]) + g0
+        p, q = max(e0, int(indptr[a]) + g0) - g0, min(e1, end) - g0
+        indices.append(idx[p:q])
+        datas.append(data[p:q])
+    if not indices:  # no rows (never for non-empty chunks, kept for safety)
+        indices, datas = [csrs[0][1][:0]], [csrs[0][2][:0]]
+    indptrs.append(np.array([end], np.int64))
+    return (as_indptr(np.concatenate(indptrs)), as_indices(np.concatenate(indices)).view(np.uint32),
             float_array(np.concatenate(datas)))
 
 
 def _slice(values, lo: int, hi: int):
     return as_input(values[lo:hi], np.float64)
+
+
+def _take(values, rows) -> np.ndarray:
+    return np.ascontiguousarray(values[rows], dtype=np.float64)
 
 
 def _teleport_columns(*columns) -> np.ndarray:
@@ -336,13 +355,15 @@ def _uniform(m: int, n: int) -> np.ndarray:
     return as_input(np.full(m, 1.0 / n), np.float64)
 
 
-def _start(teleport, inv, previous):
-    """Start of a walk on a group: ``y``, ``scaled`` and the running dangling mass."""
+def _start(teleport, inv, previous, skip: int):
+    """Start of a walk on a group: ``y`` (all its rows), the ``scaled`` slice of the rows it
+    owns (from ``skip``) and the running dangling mass (over the rows it owns)."""
     y = np.array(teleport, dtype=np.float64)
-    scaled = y * inv if y.ndim == 1 else y * inv[:, None]
+    own, own_inv = y[skip:], inv[skip:]
+    scaled = own * own_inv if y.ndim == 1 else own * own_inv[:, None]
     if y.ndim == 1:
-        return y, scaled, dangling_mass(teleport, inv, previous)
-    return y, scaled, tuple(dangling_mass(np.ascontiguousarray(teleport[:, j]), inv, previous[j])
+        return y, scaled, dangling_mass(own, own_inv, previous)
+    return y, scaled, tuple(dangling_mass(np.ascontiguousarray(own[:, j]), own_inv, previous[j])
                             for j in range(y.shape[1]))
 
 
@@ -351,38 +372,64 @@ def _own(previous):
     return previous[0] if isinstance(previous, tuple) else previous
 
 
-def _kernel_inputs(csr, inv, teleport, bounds):
+def _owned(previous, skip: int) -> np.ndarray:
+    """``y`` of the rows a group owns (its first row belongs to the group before when ``skip``)."""
+    return _own(previous)[skip:]
+
+
+def _kernel_inputs(csr, inv, teleport):
     """The arrays of a step with the dtypes and flags the local kernel is called with (arrays
     arriving from another worker may differ in writeability: one compiled signature)."""
     indptr, sources, data = csr
     return (as_indptr(indptr), as_input(sources, np.uint32), float_array(data), as_input(inv, np.float64),
-            as_input(teleport, np.float64), np.array(bounds, dtype=np.int64))
+            as_input(teleport, np.float64))
 
 
-def _step(csr, inv, teleport, y_previous, bounds, damping, base, scale, *scaled_slices):
-    """One iteration of the single walk over a group's rows (see :func:`_pull_chunks`)."""
-    indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
+def _plan_inputs(plan) -> tuple:
+    """A group's chunk arguments of the pull kernels, typed as the local kernel's."""
+    return (as_input(plan.bounds, np.int64), as_input(plan.edge_bounds, np.int64), int(plan.edge_offset),
+            int(plan.block), as_input(plan.long_rows, np.int64), as_input(plan.long_slot, np.int64))
+
+
+def _gathered(scaled_slices, plan: "_Plan", hub_scaled) -> np.ndarray:
+    """The previous ``y * inv_out_strength`` of every account: the groups' slices, and the long
+    rows' values from the client (the groups do not finish those rows)."""
     scaled = np.concatenate(scaled_slices)
+    if plan.hub_rows.shape[0]:
+        scaled[plan.hub_rows] = hub_scaled
+    return scaled
+
+
+def _step(csr, inv, teleport, y_previous, plan, damping, base, scale, hub_scaled, *scaled_slices):
+    """One iteration of the single walk over a group's rows (see :func:`_pull_chunks`).
+
+    Returns ``y`` of its rows, the ``scaled`` slice of the rows it owns and ``(part, partial)``:
+    the per-chunk sums and the block sums of the long rows it holds."""
+    indptr, sources, data, inv, teleport = _kernel_inputs(csr, inv, teleport)
+    scaled = _gathered(scaled_slices, plan, hub_scaled)
     y = _own(y_previous).copy()
     scaled_next = np.empty(y.shape[0], np.float64)
-    n_chunks = bounds.shape[0] - 1
+    n_chunks = plan.bounds.shape[0] - 1
     part = np.zeros((n_chunks, 3), np.float64)
+    partial = np.empty(plan.n_blocks, np.float64)
     run_chunks(_pull_chunks, n_chunks, indptr, sources, data, inv, teleport, damping, base, scale, y, scaled,
-               scaled_next, part, bounds)
-    return y, scaled_next, part
+               scaled_next, part, *_plan_inputs(plan), partial)
+    return y, scaled_next[plan.skip:], (part, partial)
 
 
-def _step_pair(csr, inv, teleport, y_previous, bounds, damping, base0, scale0, base1, scale1, *scaled_slices):
+def _step_pair(csr, inv, teleport, y_previous, plan, damping, base0, scale0, base1, scale1, hub_scaled,
+               *scaled_slices):
     """One iteration of two walks together (see :func:`_pull_pair_chunks`)."""
-    indptr, sources, data, inv, teleport, bounds = _kernel_inputs(csr, inv, teleport, bounds)
-    scaled = np.concatenate(scaled_slices)
+    indptr, sources, data, inv, teleport = _kernel_inputs(csr, inv, teleport)
+    scaled = _gathered(scaled_slices, plan, hub_scaled)
     y = _own(y_previous).copy()
     scaled_next = np.empty((y.shape[0], 2), np.float64)
-    n_chunks = bounds.shape[0] - 1
+    n_chunks = plan.bounds.shape[0] - 1
     part = np.zeros((n_chunks, 6), np.float64)
+    partial = np.empty((plan.n_blocks, 2), np.float64)
     run_chunks(_pull_pair_chunks, n_chunks, indptr, sources, data, inv, teleport, damping, base0, scale0, base1,
-               scale1, y, scaled, scaled_next, part, bounds)
-    return y, scaled_next, part
+               scale1, y, scaled, scaled_next, part, *_plan_inputs(plan), partial)
+    return y, scaled_next[plan.skip:], (part, partial)
 
 
 def _item(values, i: int):
@@ -573,40 +620,67 @@ class ShardedLayer:
         self.name = name
         self.indptr = indptr
         self._groups = None
+        self._hubs = None  # (long rows, their first blocks, their 1 / out-strength), set by _setup
 
     @property
     def backend(self) -> Backend:
         return self.sharded.backend
 
     def _setup(self):
-        """Groups of chunks, their CSR rows and ``1 / out-strength`` slices (once per layer)."""
+        """Groups of chunks, their CSR rows and ``1 / out-strength`` slices (once per layer).
+
+        The chunks are the local kernel's (:func:`~influence.kernels.propagation.pagerank_chunks`,
+        hubs cut into blocks). Group ``g`` (on worker ``g``) takes the chunks whose middle lies in
+        the ``g``-th of ``k`` equal shares of ``edges + rows``, so a hub's blocks spread over
+        several groups and a group exceeds its share by at most one chunk."""
         if self._groups is not None:
             return self._groups
         backend, sharded = self.backend, self.sharded
-        n = self.indptr.shape[0] - 1
-        n_chunks = max(1, min(256, n // 2048))  # as weighted_pagerank: the same chunk sums
-        chunk_bounds = edge_balanced_chunks(self.indptr, n_chunks)
+        indptr = self.indptr
+        n = indptr.shape[0] - 1
+        chunks = pagerank_chunks(indptr)  # as weighted_pagerank: the same chunk and block sums
         shard_bounds = sharded.bounds
-        owner = np.searchsorted(shard_bounds[1:-1], chunk_bounds[:-1], side="right")
         csrs = [backend.submit(_csr_of, h, self.name, shard=s) for s, h in enumerate(sharded.shards)]
+        k = len(csrs)
+        total = max(1, int(indptr[n]) + n)
+        cost = chunks.edges + chunks.rows  # work before each chunk cut: edges + rows
+        owner = np.minimum(k - 1, ((cost[:-1] + cost[1:]) * k) // (2 * total))  # the share holding its middle
         # out-strengths: shard after shard, each continuing the previous sums (bitwise the local ones)
         strength = None
         for s, csr in enumerate(csrs):
             strength = backend.submit(_column_sums_after, csr, n, strength, shard=s)
-        inv_full = backend.submit(_inverse, strength, shard=len(csrs) - 1)
+        inv_full = backend.submit(_inverse, strength, shard=k - 1)
+        hub_rows, block_base, block = chunks.long_rows, chunks.block_base, chunks.block
+        counts = np.diff(block_base)
+        block_start = (np.repeat(indptr[hub_rows], counts)
+                       + (np.arange(chunks.n_blocks) - np.repeat(block_base[:-1], counts)) * block)
+        edge_starts = [int(indptr[b]) for b in shard_bounds[:-1]]
         groups = []
-        for g in range(len(csrs)):
-            chunks = np.flatnonzero(owner == g)
-            if chunks.size == 0:
+        for g in range(k):
+            mine = np.flatnonzero(owner == g)
+            if mine.size == 0:
                 continue
-            c0, c1 = int(chunks[0]), int(chunks[-1]) + 1
-            lo, hi = int(chunk_bounds[c0]), int(chunk_bounds[c1])
-            touching = [s for s in range(len(csrs)) if shard_bounds[s] < hi and shard_bounds[s + 1] > lo]
-            rows = backend.submit(_rows_of, lo, hi, [int(shard_bounds[s]) for s in touching],
-                                  *[csrs[s] for s in touching], shard=g)
+            c0, c1 = int(mine[0]), int(mine[-1]) + 1
+            lo, e0 = int(chunks.rows[c0]), int(chunks.edges[c0])
+            last, e1 = int(chunks.rows[c1]), int(chunks.edges[c1])
+            hi = last + 1 if last < n and e1 > indptr[last] else last  # ends inside a hub: it takes that row too
+            skip = 1 if e0 > indptr[lo] else 0  # starts inside a hub: that row is owned by the group before
+            touching = [s for s in range(k) if shard_bounds[s] < hi and shard_bounds[s + 1] > lo] or [k - 1]
+            rows = backend.submit(_rows_of, lo, hi, e0, e1, [int(shard_bounds[s]) for s in touching],
+                                  [edge_starts[s] for s in touching], *[csrs[s] for s in touching], shard=g)
             inv = backend.submit(_slice, inv_full, lo, hi, shard=g)
-            local_bounds = np.ascontiguousarray(chunk_bounds[c0:c1 + 1] - lo, dtype=np.int64)
-            groups.append(_Group(g, lo, hi, rows, inv, local_bounds))
+            j0, j1 = np.searchsorted(hub_rows, [lo, hi])
+            b0, b1 = np.searchsorted(block_start, [e0, e1])
+            plan = _Plan(bounds=np.ascontiguousarray(chunks.rows[c0:c1 + 1] - lo, dtype=np.int64),
+                         edge_bounds=np.ascontiguousarray(chunks.edges[c0:c1 + 1], dtype=np.int64),
+                         edge_offset=e0, block=block,
+                         long_rows=np.ascontiguousarray(hub_rows[j0:j1] - lo, dtype=np.int64),
+                         long_slot=np.ascontiguousarray(block_base[j0:j1] - b0, dtype=np.int64),
+                         n_blocks=int(b1 - b0), skip=skip, hub_rows=hub_rows)
+            groups.append(_Group(g, lo, hi, rows, inv, plan, e1 - e0))
+        hub_inv = (backend.gather([backend.submit(_take, inv_full, hub_rows, shard=k - 1)])[0] if hub_rows.shape[0]
+                   else np.zeros(0, np.float64))
+        self._hubs = (hub_rows, block_base, hub_inv)
         self._groups = groups
         return groups
 
@@ -617,11 +691,18 @@ class ShardedLayer:
         teleport = np.asarray(teleport, dtype=np.float64)
         return [self.backend.put(as_input(teleport[g.lo:g.hi], np.float64), shard=g.shard) for g in groups]
 
+    def _hub_teleport(self, teleport) -> np.ndarray:
+        """The teleport values of the long rows (what :meth:`_teleports` gives their groups)."""
+        rows = self._hubs[0]
+        if teleport is None:
+            return np.full(rows.shape[0], 1.0 / (self.indptr.shape[0] - 1))
+        return np.ascontiguousarray(np.asarray(teleport, dtype=np.float64)[rows])
+
     def _start(self, groups, teleports, n_walks):
         backend = self.backend
         ys, scaled, dangling = [], [], (0.0,) * n_walks if n_walks > 1 else 0.0
         for g, t in zip(groups, teleports):
-            y, sc, dangling = backend.submit(_start, t, g.inv, dangling, shard=g.shard, n_out=3)
+            y, sc, dangling = backend.submit(_start, t, g.inv, dangling, g.plan.skip, shard=g.shard, n_out=3)
             ys.append(y)
             scaled.append(sc)
         return ys, scaled, backend.gather([dangling])[0]
@@ -629,20 +710,28 @@ class ShardedLayer:
     def _split(self, groups, results):
         """A step's results: the whole result stays for the group's own next step (same worker:
         ``y`` never moves), the ``scaled`` slice goes to every group's next step, the per-chunk
-        sums (gathered, added in chunk order) to the client."""
+        sums and the long rows' block sums (gathered, in chunk and block order) to the client."""
         backend = self.backend
         scaled = [backend.submit(_item, r, 1, shard=g.shard) for g, r in zip(groups, results)]
-        parts = backend.gather([backend.submit(_item, r, 2, shard=g.shard) for g, r in zip(groups, results)])
-        return results, scaled, np.concatenate(parts)
+        sums = backend.gather([backend.submit(_item, r, 2, shard=g.shard) for g, r in zip(groups, results)])
+        return results, scaled, np.concatenate([p for p, _ in sums]), np.concatenate([b for _, b in sums])
 
-    def _run_single(self, groups, teleports, walk, ys, scaled, damping, tol, max_iter):
+    def _final(self, groups, ys, hub_y) -> np.ndarray:
+        """``y`` of every account: the groups' rows, the long rows' values from the client."""
+        y = np.concatenate(self.backend.gather([self.backend.submit(_owned, y, g.plan.skip, shard=g.shard)
+                                                for g, y in zip(groups, ys)]))
+        y[self._hubs[0]] = hub_y
+        return y
+
+    def _run_single(self, groups, teleports, walk, hubs, ys, scaled, damping, tol, max_iter):
         backend, stats = self.backend, self.sharded.stats
         while walk.n_iter < max_iter:
             started = time.perf_counter()
             base, scale = walk.coefficients(damping)
-            results = [backend.submit(_step, g.rows, g.inv, t, y, g.bounds, damping, base, scale, *scaled,
+            results = [backend.submit(_step, g.rows, g.inv, t, y, g.plan, damping, base, scale, hubs.scaled, *scaled,
                                       shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
-            ys, scaled, part = self._split(groups, results)
+            ys, scaled, part, partial = self._split(groups, results)
+            part = hubs.finish(part, partial, damping, base, scale)
             walk.residual, walk.total, walk.dangling = _chunk_sums(part, 0)
             walk.n_iter += 1
             stats.iterations.append(("pagerank", self.name, time.perf_counter() - started))
@@ -659,9 +748,10 @@ class ShardedLayer:
         teleports = self._teleports(teleport, groups)
         ys, scaled, dangling = self._start(groups, teleports, 1)
         walk = _Walk(None, None, dangling)
-        ys = self._run_single(groups, teleports, walk, ys, scaled, float(config.damping), config.tol, config.max_iter)
-        walk.y = np.concatenate(self.backend.gather([self.backend.submit(_own, y, shard=g.shard)
-                                                     for g, y in zip(groups, ys)]))
+        hubs = _Hubs(*self._hubs, self._hub_teleport(teleport))
+        ys = self._run_single(groups, teleports, walk, hubs, ys, scaled, float(config.damping), config.tol,
+                              config.max_iter)
+        walk.y = self._final(groups, ys, hubs.y)
         return walk.rank(), walk.n_iter, walk.residual
 
     def pagerank_pair(self, config: ScoringConfig, teleport_a, teleport_b=None):
@@ -674,15 +764,19 @@ class ShardedLayer:
         teleports = [backend.submit(_teleport_columns, a, b, shard=g.shard) for g, a, b in zip(groups, tel_a, tel_b)]
         ys, scaled, danglings = self._start(groups, teleports, 2)
         walks = [_Walk(None, None, danglings[j]) for j in range(2)]
+        hub_tel = [self._hub_teleport(t) for t in (teleport_a, teleport_b)]
+        hubs = _Hubs(*self._hubs, np.column_stack(hub_tel))
         damping, tol, max_iter = float(config.damping), config.tol, config.max_iter
         a, b = walks
         while a.n_iter < max_iter and not (a.residual < tol) and not (b.residual < tol):
             started = time.perf_counter()
             base0, scale0 = a.coefficients(damping)
             base1, scale1 = b.coefficients(damping)
-            results = [backend.submit(_step_pair, g.rows, g.inv, t, y, g.bounds, damping, base0, scale0, base1,
-                                      scale1, *scaled, shard=g.shard) for g, t, y in zip(groups, teleports, ys)]
-            ys, scaled, part = self._split(groups, results)
+            results = [backend.submit(_step_pair, g.rows, g.inv, t, y, g.plan, damping, base0, scale0, base1,
+                                      scale1, hubs.scaled, *scaled, shard=g.shard)
+                       for g, t, y in zip(groups, teleports, ys)]
+            ys, scaled, part, partial = self._split(groups, results)
+            part = hubs.finish_pair(part, partial, damping, base0, scale0, base1, scale1)
             for j, walk in enumerate(walks):
                 walk.residual, walk.total, walk.dangling = _chunk_sums(part, 3 * j)
                 walk.n_iter += 1
@@ -690,14 +784,77 @@ class ShardedLayer:
         results = []
         for j, walk in enumerate(walks):
             y_j = [backend.submit(_column, y, j, shard=g.shard) for g, y in zip(groups, ys)]
+            hubs_j = hubs.column(j, hub_tel[j])
             if walk.n_iter < max_iter and not (walk.residual < tol):  # the other one has converged
                 scaled_j = [backend.submit(_column, s, j, shard=g.shard) for g, s in zip(groups, scaled)]
                 single = tel_a if j == 0 else tel_b
-                y_j = self._run_single(groups, single, walk, y_j, scaled_j, damping, tol, max_iter)
-            walk.y = np.concatenate(backend.gather([backend.submit(_own, y, shard=g.shard)
-                                                    for g, y in zip(groups, y_j)]))
+                y_j = self._run_single(groups, single, walk, hubs_j, y_j, scaled_j, damping, tol, max_iter)
+            walk.y = self._final(groups, y_j, hubs_j.y)
             results.append((walk.rank(), walk.n_iter, walk.residual))
         return tuple(results)
+
+
+class _Hubs:
+    """The long rows (hubs) of a walk on the client: ``y`` and ``y * inv_out_strength`` of each
+    (one value per hub and walk), finished every iteration from the groups' block sums with the
+    local kernel's own code (:func:`~influence.kernels.propagation._finish_long_rows`)."""
+
+    def __init__(self, rows, block_base, inv, teleport, y=None, scaled=None):
+        self.index = np.arange(rows.shape[0], dtype=np.int64)  # compact vectors: hub j at j
+        self.block_base = block_base
+        self.inv = as_input(inv, np.float64)
+        self.teleport = as_input(teleport, np.float64)
+        self.y = np.array(teleport, dtype=np.float64) if y is None else y
+        if scaled is None:
+            scaled = self.y * (self.inv if self.y.ndim == 1 else self.inv[:, None])
+        self.scaled = scaled
+        self._rows = rows
+
+    def column(self, j: int, teleport) -> "_Hubs":
+        """Walk ``j`` of a pair, to go on alone."""
+        return _Hubs(self._rows, self.block_base, self.inv, teleport, np.ascontiguousarray(self.y[:, j]),
+                     np.ascontiguousarray(self.scaled[:, j]))
+
+    def _with_row(self, part):
+        full = np.zeros((part.shape[0] + 1, part.shape[1]), np.float64)
+        full[:-1] = part
+        return full
+
+    def finish(self, part, partial, damping, base, scale):
+        """The per-chunk sums followed by the long rows' sums (the local kernel's order)."""
+        if not self.index.shape[0]:
+            return part
+        full = self._with_row(part)
+        scaled_next = np.empty_like(self.scaled)
+        _finish_long_rows(self.index, self.block_base, partial, self.inv, self.teleport, damping, base, scale,
+                          self.y, scaled_next, full, part.shape[0])
+        self.scaled = scaled_next
+        return full
+
+    def finish_pair(self, part, partial, damping, base0, scale0, base1, scale1):
+        if not self.index.shape[0]:
+            return part
+        full = self._with_row(part)
+        scaled_next = np.empty_like(self.scaled)
+        _finish_long_rows_pair(self.index, self.block_base, partial, self.inv, self.teleport, damping, base0, scale0,
+                               base1, scale1, self.y, scaled_next, full, part.shape[0])
+        self.scaled = scaled_next
+        return full
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """What a group's step needs besides its arrays (small: sent with every step)."""
+
+    bounds: np.ndarray  # its chunks' start rows, from its first row
+    edge_bounds: np.ndarray  # its chunks' start edges (global positions)
+    edge_offset: int  # global position of its first edge
+    block: int  # edges per block of a long row
+    long_rows: np.ndarray  # its long rows, from its first row
+    long_slot: np.ndarray  # slot of each one's first block in its block sums (< 0: blocks of the group before)
+    n_blocks: int  # block sums it returns
+    skip: int  # 1 if its first row is a hub owned by the group before
+    hub_rows: np.ndarray  # every long row of the layer (global): their scaled values come from the client
 
 
 @dataclass(frozen=True, eq=False)
@@ -705,9 +862,10 @@ class _Group:
     shard: int  # where it runs
     lo: int
     hi: int
-    rows: object  # handle: (indptr, uint32 sources, data) of rows [lo, hi)
+    rows: object  # handle: (global indptr, uint32 sources, data) of rows [lo, hi), edges of its range only
     inv: object  # handle: 1 / out-strength of rows [lo, hi)
-    bounds: np.ndarray  # its chunks' row bounds, from 0
+    plan: _Plan
+    n_edges: int  # edges it holds
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -110,6 +111,81 @@ def _edge_balanced_chunks(indptr, n_chunks):
         bounds[c] = v
     bounds[n_chunks] = n
     return bounds
+
+
+class SplitChunks(NamedTuple):
+    """Chunks of a pull over an in-CSR whose long rows are cut into blocks (:func:`split_chunks`).
+
+    Chunk ``c`` starts at row ``rows[c]``, edge position ``edges[c]``: ``edges[c] ==
+    indptr[rows[c]]`` (a row start) unless the cut lies inside a long row, at one of its block
+    boundaries. Rows of at most ``block`` in-edges are never cut.
+    """
+
+    rows: np.ndarray  # int64[n_chunks + 1]
+    edges: np.ndarray  # int64[n_chunks + 1]
+    block: int  # edges per block of a long row (the last block of a row may be shorter)
+    long_rows: np.ndarray  # int64[L]: rows with more than ``block`` in-edges, ascending
+    block_base: np.ndarray  # int64[L + 1]: long row j's blocks are blocks block_base[j] .. block_base[j + 1] - 1
+
+    @property
+    def n_chunks(self) -> int:
+        return self.rows.shape[0] - 1
+
+    @property
+    def n_blocks(self) -> int:
+        return int(self.block_base[-1])
+
+
+def split_chunks(indptr, n_chunks: int) -> SplitChunks:
+    """``n_chunks`` chunks of about the same ``edges + rows``, like :func:`edge_balanced_chunks`,
+    where a row with more than ``block = ceil(edges / n_chunks)`` in-edges (a *long row*: a hub's
+    followers) is cut into blocks of ``block`` edges that may fall in different chunks.
+
+    Depends only on ``indptr`` and ``n_chunks``. Without long rows the chunks are exactly
+    :func:`edge_balanced_chunks` (``edges == indptr[rows]``); with them, a cut is the first row
+    start or block boundary at or past the chunk's share, so a chunk exceeds its share by at
+    most one block or one short row.
+    """
+    indptr = as_indptr(indptr)
+    n = indptr.shape[0] - 1
+    n_chunks = int(n_chunks)
+    m = int(indptr[n]) if n >= 0 else 0
+    block = max(1, -(-m // n_chunks))
+    degree = np.diff(indptr)
+    long_rows = np.flatnonzero(degree > block).astype(np.int64)
+    block_base = np.zeros(long_rows.shape[0] + 1, np.int64)
+    np.cumsum(-(-degree[long_rows] // block), out=block_base[1:])
+    rows, edges = _split_chunks(indptr, n_chunks, np.int64(block))
+    return SplitChunks(_readonly(rows), _readonly(edges), block, _readonly(long_rows), _readonly(block_base))
+
+
+@nb.njit(cache=True)
+def _split_chunks(indptr, n_chunks, block):
+    n = indptr.shape[0] - 1
+    rows = np.empty(n_chunks + 1, np.int64)
+    edges = np.empty(n_chunks + 1, np.int64)
+    total = indptr[n] + n
+    rows[0] = 0
+    edges[0] = indptr[0]
+    v = 0
+    for c in range(1, n_chunks):
+        target = (total * c) // n_chunks
+        while v < n and indptr[v] + v < target:
+            v += 1
+        rows[c] = v
+        edges[c] = indptr[v]
+        if v > 0:  # the row before may be long: its first block boundary at or past the target
+            u = v - 1
+            start = indptr[u]
+            length = indptr[v] - start
+            if length > block:
+                k = max(1, (target - start - u + block - 1) // block)
+                if k * block < length:
+                    rows[c] = u
+                    edges[c] = start + k * block
+    rows[n_chunks] = n
+    edges[n_chunks] = indptr[n]
+    return rows, edges
 
 
 def float_array(values) -> np.ndarray:

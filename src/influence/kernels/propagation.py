@@ -13,7 +13,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .csr import as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, row_chunks, run_chunks
+from .csr import (
+    SplitChunks, as_indices, as_indptr, as_input, edge_balanced_chunks, float_array, row_chunks, run_chunks,
+    split_chunks,
+)
 
 __all__ = [
     "edge_balanced_chunks",
@@ -46,16 +49,51 @@ def _pagerank_start(teleport, inv_out_strength, y, scaled, column):
 
 @nb.njit(nogil=True, cache=True)
 def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
-                 scaled_next, part, bounds, first, step):
+                 scaled_next, part, bounds, edge_bounds, edge_offset, block, long_rows, long_slot, partial, first,
+                 step):
     """One power-iteration step over the rows of chunks ``first, first + step, ...``; chunk
-    ``c``'s sums (L1 change, total, dangling mass) go to ``part[c]``."""
+    ``c``'s sums (L1 change, total, dangling mass) go to ``part[c]``.
+
+    Chunk ``c`` runs from row ``bounds[c]``, edge ``edge_bounds[c]`` to row ``bounds[c + 1]``,
+    edge ``edge_bounds[c + 1]`` (see :func:`~influence.kernels.csr.split_chunks`). A row of at
+    most ``block`` in-edges is pulled whole: ``y``, ``scaled_next`` and the chunk's sums. A longer
+    row (a hub) is only summed: each of its blocks of ``block`` edges in the chunk writes its sum
+    (rank arriving from those in-edges, before damping and normalisation) to ``partial[slot]``,
+    where ``slot = long_slot[j] + (block's first edge - row start) // block`` and ``j`` is the
+    row's position in ``long_rows``; :func:`_finish_long_rows` completes those rows.
+
+    Edge positions (``in_indptr``, ``edge_bounds``) are global; ``sources`` and ``in_data`` hold
+    the edges from position ``edge_offset`` on (0 for a whole layer, the first edge of a group on
+    a worker). Row indices and the vectors are local to the rows of ``in_indptr``.
+    """
+    n = in_indptr.shape[0] - 1
     for c in range(first, bounds.shape[0] - 1, step):
         res = 0.0
         tot = 0.0
         dang = 0.0
-        for v in range(bounds[c], bounds[c + 1]):
+        v_end = bounds[c + 1]
+        e_end = edge_bounds[c + 1]
+        last = v_end + 1 if v_end < n and e_end > in_indptr[v_end] else v_end
+        j = np.searchsorted(long_rows, bounds[c])
+        for v in range(bounds[c], last):
+            start = in_indptr[v]
+            stop = in_indptr[v + 1]
+            if stop - start > block:
+                a = max(start, edge_bounds[c])
+                b = min(stop, e_end)
+                slot = long_slot[j] + (a - start) // block
+                while a < b:
+                    z = min(a + block, b)
+                    acc = 0.0
+                    for e in range(np.uint64(a - edge_offset), np.uint64(z - edge_offset)):
+                        acc += scaled[sources[e]] * in_data[e]
+                    partial[slot] = acc
+                    slot += 1
+                    a = z
+                j += 1
+                continue
             acc = 0.0
-            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+            for e in range(np.uint64(start - edge_offset), np.uint64(stop - edge_offset)):
                 acc += scaled[sources[e]] * in_data[e]
             x = damping * acc * scale + base * teleport[v]
             res += abs(x - y[v] * scale)
@@ -70,11 +108,40 @@ def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, dampin
 
 
 @nb.njit(nogil=True, cache=True)
+def _finish_long_rows(rows, block_base, partial, inv_out_strength, teleport, damping, base, scale, y, scaled_next,
+                      part, row):
+    """Complete the long rows of a :func:`_pull_chunks` step: row ``rows[j]`` adds its block sums
+    ``partial[block_base[j]:block_base[j + 1]]`` in block order, then is pulled like a short row;
+    their sums (L1 change, total, dangling mass, in row order) go to ``part[row]``. ``rows`` index
+    the vectors: the whole layer's, or compact per-hub vectors (``rows = 0 .. L - 1``)."""
+    res = 0.0
+    tot = 0.0
+    dang = 0.0
+    for j in range(rows.shape[0]):
+        v = rows[j]
+        acc = partial[block_base[j]]
+        for k in range(block_base[j] + 1, block_base[j + 1]):
+            acc += partial[k]
+        x = damping * acc * scale + base * teleport[v]
+        res += abs(x - y[v] * scale)
+        tot += x
+        y[v] = x
+        scaled_next[v] = x * inv_out_strength[v]
+        if inv_out_strength[v] == 0.0:
+            dang += x
+    part[row, 0] = res
+    part[row, 1] = tot
+    part[row, 2] = dang
+
+
+@nb.njit(nogil=True, cache=True)
 def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base0, scale0, base1,
-                      scale1, y, scaled, scaled_next, part, bounds, first, step):
+                      scale1, y, scaled, scaled_next, part, bounds, edge_bounds, edge_offset, block, long_rows,
+                      long_slot, partial, first, step):
     """:func:`_pull_chunks` for two walks at once over the same edges (``(n, 2)`` arrays: one
-    gathered cache line serves both). Each walk's arithmetic is exactly that of
-    :func:`_pull_chunks`; ``part[c, 0:3]`` and ``part[c, 3:6]`` receive its sums."""
+    gathered cache line serves both; ``partial`` is ``(blocks, 2)``). Each walk's arithmetic is
+    exactly that of :func:`_pull_chunks`; ``part[c, 0:3]`` and ``part[c, 3:6]`` receive its sums."""
+    n = in_indptr.shape[0] - 1
     for c in range(first, bounds.shape[0] - 1, step):
         res0 = 0.0
         tot0 = 0.0
@@ -82,10 +149,35 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
         res1 = 0.0
         tot1 = 0.0
         dang1 = 0.0
-        for v in range(bounds[c], bounds[c + 1]):
+        v_end = bounds[c + 1]
+        e_end = edge_bounds[c + 1]
+        last = v_end + 1 if v_end < n and e_end > in_indptr[v_end] else v_end
+        j = np.searchsorted(long_rows, bounds[c])
+        for v in range(bounds[c], last):
+            start = in_indptr[v]
+            stop = in_indptr[v + 1]
+            if stop - start > block:
+                a = max(start, edge_bounds[c])
+                b = min(stop, e_end)
+                slot = long_slot[j] + (a - start) // block
+                while a < b:
+                    z = min(a + block, b)
+                    acc0 = 0.0
+                    acc1 = 0.0
+                    for e in range(np.uint64(a - edge_offset), np.uint64(z - edge_offset)):
+                        u = sources[e]
+                        w = in_data[e]
+                        acc0 += scaled[u, 0] * w
+                        acc1 += scaled[u, 1] * w
+                    partial[slot, 0] = acc0
+                    partial[slot, 1] = acc1
+                    slot += 1
+                    a = z
+                j += 1
+                continue
             acc0 = 0.0
             acc1 = 0.0
-            for e in range(np.uint64(in_indptr[v]), np.uint64(in_indptr[v + 1])):
+            for e in range(np.uint64(start - edge_offset), np.uint64(stop - edge_offset)):
                 u = sources[e]
                 w = in_data[e]
                 acc0 += scaled[u, 0] * w
@@ -110,6 +202,45 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
         part[c, 3] = res1
         part[c, 4] = tot1
         part[c, 5] = dang1
+
+
+@nb.njit(nogil=True, cache=True)
+def _finish_long_rows_pair(rows, block_base, partial, inv_out_strength, teleport, damping, base0, scale0, base1,
+                           scale1, y, scaled_next, part, row):
+    """:func:`_finish_long_rows` for the two walks of :func:`_pull_pair_chunks` (``part[row, 0:6]``)."""
+    res0 = 0.0
+    tot0 = 0.0
+    dang0 = 0.0
+    res1 = 0.0
+    tot1 = 0.0
+    dang1 = 0.0
+    for j in range(rows.shape[0]):
+        v = rows[j]
+        acc0 = partial[block_base[j], 0]
+        acc1 = partial[block_base[j], 1]
+        for k in range(block_base[j] + 1, block_base[j + 1]):
+            acc0 += partial[k, 0]
+            acc1 += partial[k, 1]
+        x0 = damping * acc0 * scale0 + base0 * teleport[v, 0]
+        x1 = damping * acc1 * scale1 + base1 * teleport[v, 1]
+        res0 += abs(x0 - y[v, 0] * scale0)
+        res1 += abs(x1 - y[v, 1] * scale1)
+        tot0 += x0
+        tot1 += x1
+        y[v, 0] = x0
+        y[v, 1] = x1
+        inv = inv_out_strength[v]
+        scaled_next[v, 0] = x0 * inv
+        scaled_next[v, 1] = x1 * inv
+        if inv == 0.0:
+            dang0 += x0
+            dang1 += x1
+    part[row, 0] = res0
+    part[row, 1] = tot0
+    part[row, 2] = dang0
+    part[row, 3] = res1
+    part[row, 4] = tot1
+    part[row, 5] = dang1
 
 
 @nb.njit(nogil=True, cache=True)
@@ -160,28 +291,45 @@ class _Walk:
         return self.y / self.total
 
 
+def pagerank_chunks(in_indptr) -> SplitChunks:
+    """The chunks of every PageRank walk over a layer: ``n // 2048`` of them (1 to 256), long
+    rows cut into blocks (:func:`~influence.kernels.csr.split_chunks`). Depends only on the
+    layer's row pointer, never on the thread or worker count."""
+    n = in_indptr.shape[0] - 1
+    return split_chunks(in_indptr, max(1, min(256, n // 2048)))
+
+
 def _pagerank_setup(in_indptr, in_indices, inv_out_strength, teleports):
     n = in_indptr.shape[0] - 1
-    n_chunks = max(1, min(256, n // 2048))
-    bounds = edge_balanced_chunks(in_indptr, n_chunks)
+    chunks = pagerank_chunks(in_indptr)
     sources = in_indices.view(np.uint32)
     k = len(teleports)
     y = np.empty((n, k), np.float64)
     scaled = np.empty((n, k), np.float64)
     danglings = [_pagerank_start(t, inv_out_strength, y, scaled, j) for j, t in enumerate(teleports)]
-    return bounds, sources, y, scaled, danglings
+    return chunks, sources, y, scaled, danglings
 
 
-def _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, damping, tol, max_iter, bounds, walk):
+def _sum_rows(chunks) -> int:
+    """Rows of the per-chunk sums: one per chunk, and one for the long rows if there are any."""
+    return chunks.n_chunks + (1 if chunks.long_rows.shape[0] else 0)
+
+
+def _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, damping, tol, max_iter, chunks, walk):
     """Continue ``walk`` (contiguous ``y``/``scaled``) until ``tol`` or ``max_iter`` iterations."""
     n = teleport.shape[0]
-    n_chunks = bounds.shape[0] - 1
-    part = np.zeros((n_chunks, 3), np.float64)
+    n_chunks = chunks.n_chunks
+    part = np.zeros((_sum_rows(chunks), 3), np.float64)
+    partial = np.empty(chunks.n_blocks, np.float64)
     scaled_next = np.empty(n, np.float64)
     while walk.n_iter < max_iter:
         base, scale = walk.coefficients(damping)
         run_chunks(_pull_chunks, n_chunks, in_indptr, sources, in_data, inv_out_strength, teleport, damping, base,
-                   scale, walk.y, walk.scaled, scaled_next, part, bounds)
+                   scale, walk.y, walk.scaled, scaled_next, part, chunks.rows, chunks.edges, 0, chunks.block,
+                   chunks.long_rows, chunks.block_base, partial)
+        if chunks.long_rows.shape[0]:
+            _finish_long_rows(chunks.long_rows, chunks.block_base, partial, inv_out_strength, teleport, damping, base,
+                              scale, walk.y, scaled_next, part, n_chunks)
         walk.residual, walk.total, walk.dangling = _chunk_sums(part, 0)
         walk.scaled, scaled_next = scaled_next, walk.scaled
         walk.n_iter += 1
@@ -224,19 +372,27 @@ def weighted_pagerank(in_indptr, in_indices, in_data, inv_out_strength, teleport
 
     ``y`` is the rank vector before normalisation and ``total`` its sum, so the rank is
     ``y / total``: normalising is folded into the next iteration's pull, one parallel pass per
-    iteration. Every O(n) step runs over a fixed number of edge-balanced row chunks
-    (:func:`edge_balanced_chunks`); the sums (dangling mass, L1 change, total) are taken per
-    chunk and the chunk sums added in chunk order, so the result is bitwise the same for any
-    thread count. Column indices are read as unsigned 32-bit (no negative-index fix-ups).
+    iteration. Every O(n) step runs over a fixed number of edge-balanced chunks
+    (:func:`pagerank_chunks`); the sums (dangling mass, L1 change, total) are taken per chunk
+    and the chunk sums added in chunk order, so the result is bitwise the same for any thread
+    count. Column indices are read as unsigned 32-bit (no negative-index fix-ups).
+
+    A row with more in-edges than ``block = ceil(edges / chunks)`` (a hub followed by a large
+    share of the accounts) is summed in fixed blocks of ``block`` edges, which may lie in
+    different chunks; the block sums are added in block order once the chunks are done, and
+    the sums of these rows come after the chunk sums. Rows of at most ``block`` edges are summed
+    edge after edge in CSR order, so graphs without such rows give the numbers they always did.
+    The order depends only on ``in_indptr``: the sharded walk (``backends/sharded.py``) spreads
+    a hub's blocks over several workers and gets the same bits.
     """
     in_indptr = as_indptr(in_indptr)
     in_indices = as_indices(in_indices)
     in_data = float_array(in_data)
     inv_out_strength = as_input(inv_out_strength, np.float64)
     teleport = as_input(teleport, np.float64)
-    bounds, sources, y, scaled, (dangling,) = _pagerank_setup(in_indptr, in_indices, inv_out_strength, [teleport])
+    chunks, sources, y, scaled, (dangling,) = _pagerank_setup(in_indptr, in_indices, inv_out_strength, [teleport])
     walk = _Walk(y[:, 0], scaled[:, 0], dangling)
-    _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, float(damping), tol, max_iter, bounds,
+    _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleport, float(damping), tol, max_iter, chunks,
                     walk)
     return walk.rank(), walk.n_iter, walk.residual
 
@@ -258,18 +414,23 @@ def weighted_pagerank_pair(in_indptr, in_indices, in_data, inv_out_strength, tel
     teleports = [as_input(t, np.float64) for t in (teleport_a, teleport_b)]
     damping = float(damping)
     n = in_indptr.shape[0] - 1
-    bounds, sources, y, scaled, danglings = _pagerank_setup(in_indptr, in_indices, inv_out_strength, teleports)
+    chunks, sources, y, scaled, danglings = _pagerank_setup(in_indptr, in_indices, inv_out_strength, teleports)
     walks = [_Walk(y[:, j], scaled[:, j], danglings[j]) for j in range(2)]
     teleport = as_input(np.column_stack(teleports), np.float64)
-    n_chunks = bounds.shape[0] - 1
-    part = np.zeros((n_chunks, 6), np.float64)
+    n_chunks = chunks.n_chunks
+    part = np.zeros((_sum_rows(chunks), 6), np.float64)
+    partial = np.empty((chunks.n_blocks, 2), np.float64)
     scaled_next = np.empty((n, 2), np.float64)
     a, b = walks
     while a.n_iter < max_iter and not (a.residual < tol) and not (b.residual < tol):
         base0, scale0 = a.coefficients(damping)
         base1, scale1 = b.coefficients(damping)
         run_chunks(_pull_pair_chunks, n_chunks, in_indptr, sources, in_data, inv_out_strength, teleport, damping,
-                   base0, scale0, base1, scale1, y, scaled, scaled_next, part, bounds)
+                   base0, scale0, base1, scale1, y, scaled, scaled_next, part, chunks.rows, chunks.edges, 0,
+                   chunks.block, chunks.long_rows, chunks.block_base, partial)
+        if chunks.long_rows.shape[0]:
+            _finish_long_rows_pair(chunks.long_rows, chunks.block_base, partial, inv_out_strength, teleport, damping,
+                                   base0, scale0, base1, scale1, y, scaled_next, part, n_chunks)
         scaled, scaled_next = scaled_next, scaled
         for j, walk in enumerate(walks):
             walk.residual, walk.total, walk.dangling = _chunk_sums(part, 3 * j)
@@ -280,7 +441,7 @@ def weighted_pagerank_pair(in_indptr, in_indices, in_data, inv_out_strength, tel
             walk.y = walk.y.copy()
             walk.scaled = walk.scaled.copy()
             _iterate_single(in_indptr, sources, in_data, inv_out_strength, teleports[j], damping, tol, max_iter,
-                            bounds, walk)
+                            chunks, walk)
     return tuple((walk.rank(), walk.n_iter, walk.residual) for walk in walks)
 
 
