@@ -47,6 +47,28 @@ def _pagerank_start(teleport, inv_out_strength, y, scaled, column):
     return dangling
 
 
+@nb.njit(inline="always")
+def _settle(v, acc, damping, base, scale, teleport, y, scaled_next, inv_out_strength):
+    """Row ``v``'s new value from ``acc``, the rank its in-edges brought (before damping and
+    normalisation): writes ``y[v]`` and ``scaled_next[v]``; returns ``(L1 change, new value, new
+    value if v is dangling else 0)`` for the caller's chunk sums."""
+    x = damping * acc * scale + base * teleport[v]
+    change = abs(x - y[v] * scale)
+    y[v] = x
+    scaled_next[v] = x * inv_out_strength[v]
+    return change, x, x if inv_out_strength[v] == 0.0 else 0.0
+
+
+@nb.njit(inline="always")
+def _settle_column(v, j, acc, damping, base, scale, teleport, y, scaled_next, inv_out_strength):
+    """:func:`_settle` for walk ``j`` of ``(n, walks)`` arrays."""
+    x = damping * acc * scale + base * teleport[v, j]
+    change = abs(x - y[v, j] * scale)
+    y[v, j] = x
+    scaled_next[v, j] = x * inv_out_strength[v]
+    return change, x, x if inv_out_strength[v] == 0.0 else 0.0
+
+
 @nb.njit(nogil=True, cache=True)
 def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, damping, base, scale, y, scaled,
                  scaled_next, part, bounds, edge_bounds, edge_offset, block, long_rows, long_slot, partial, first,
@@ -95,13 +117,10 @@ def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, dampin
             acc = 0.0
             for e in range(np.uint64(start - edge_offset), np.uint64(stop - edge_offset)):
                 acc += scaled[sources[e]] * in_data[e]
-            x = damping * acc * scale + base * teleport[v]
-            res += abs(x - y[v] * scale)
+            change, x, dangling = _settle(v, acc, damping, base, scale, teleport, y, scaled_next, inv_out_strength)
+            res += change
             tot += x
-            y[v] = x
-            scaled_next[v] = x * inv_out_strength[v]
-            if inv_out_strength[v] == 0.0:
-                dang += x
+            dang += dangling
         part[c, 0] = res
         part[c, 1] = tot
         part[c, 2] = dang
@@ -122,13 +141,10 @@ def _finish_long_rows(rows, block_base, partial, inv_out_strength, teleport, dam
         acc = partial[block_base[j]]
         for k in range(block_base[j] + 1, block_base[j + 1]):
             acc += partial[k]
-        x = damping * acc * scale + base * teleport[v]
-        res += abs(x - y[v] * scale)
+        change, x, dangling = _settle(v, acc, damping, base, scale, teleport, y, scaled_next, inv_out_strength)
+        res += change
         tot += x
-        y[v] = x
-        scaled_next[v] = x * inv_out_strength[v]
-        if inv_out_strength[v] == 0.0:
-            dang += x
+        dang += dangling
     part[row, 0] = res
     part[row, 1] = tot
     part[row, 2] = dang
@@ -182,20 +198,16 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
                 w = in_data[e]
                 acc0 += scaled[u, 0] * w
                 acc1 += scaled[u, 1] * w
-            x0 = damping * acc0 * scale0 + base0 * teleport[v, 0]
-            x1 = damping * acc1 * scale1 + base1 * teleport[v, 1]
-            res0 += abs(x0 - y[v, 0] * scale0)
-            res1 += abs(x1 - y[v, 1] * scale1)
-            tot0 += x0
-            tot1 += x1
-            y[v, 0] = x0
-            y[v, 1] = x1
-            inv = inv_out_strength[v]
-            scaled_next[v, 0] = x0 * inv
-            scaled_next[v, 1] = x1 * inv
-            if inv == 0.0:
-                dang0 += x0
-                dang1 += x1
+            change, x, dangling = _settle_column(v, 0, acc0, damping, base0, scale0, teleport, y, scaled_next,
+                                                 inv_out_strength)
+            res0 += change
+            tot0 += x
+            dang0 += dangling
+            change, x, dangling = _settle_column(v, 1, acc1, damping, base1, scale1, teleport, y, scaled_next,
+                                                 inv_out_strength)
+            res1 += change
+            tot1 += x
+            dang1 += dangling
         part[c, 0] = res0
         part[c, 1] = tot0
         part[c, 2] = dang0
@@ -221,20 +233,16 @@ def _finish_long_rows_pair(rows, block_base, partial, inv_out_strength, teleport
         for k in range(block_base[j] + 1, block_base[j + 1]):
             acc0 += partial[k, 0]
             acc1 += partial[k, 1]
-        x0 = damping * acc0 * scale0 + base0 * teleport[v, 0]
-        x1 = damping * acc1 * scale1 + base1 * teleport[v, 1]
-        res0 += abs(x0 - y[v, 0] * scale0)
-        res1 += abs(x1 - y[v, 1] * scale1)
-        tot0 += x0
-        tot1 += x1
-        y[v, 0] = x0
-        y[v, 1] = x1
-        inv = inv_out_strength[v]
-        scaled_next[v, 0] = x0 * inv
-        scaled_next[v, 1] = x1 * inv
-        if inv == 0.0:
-            dang0 += x0
-            dang1 += x1
+        change, x, dangling = _settle_column(v, 0, acc0, damping, base0, scale0, teleport, y, scaled_next,
+                                             inv_out_strength)
+        res0 += change
+        tot0 += x
+        dang0 += dangling
+        change, x, dangling = _settle_column(v, 1, acc1, damping, base1, scale1, teleport, y, scaled_next,
+                                             inv_out_strength)
+        res1 += change
+        tot1 += x
+        dang1 += dangling
     part[row, 0] = res0
     part[row, 1] = tot0
     part[row, 2] = dang0
