@@ -69,6 +69,17 @@ def _inv(layer: Layer) -> np.ndarray:
 # the chunks
 
 
+def _edge_balanced_reference(indptr, n_chunks):
+    """Plain Python: cut ``c`` is the first row ``v`` with ``indptr[v] + v >= (edges + rows) * c // n_chunks``."""
+    n = len(indptr) - 1
+    total = int(indptr[n]) + n
+    cuts = [0]
+    for c in range(1, n_chunks):
+        target = total * c // n_chunks
+        cuts.append(next((v for v in range(cuts[-1], n) if int(indptr[v]) + v >= target), n))
+    return np.array(cuts + [n])
+
+
 @pytest.mark.parametrize("skew", [1, 2, 4])
 def test_split_chunks_without_long_rows_are_the_edge_balanced_chunks(skew):
     """Rows of at most a block: the chunks are exactly the ones every walk used before."""
@@ -85,6 +96,7 @@ def test_split_chunks_without_long_rows_are_the_edge_balanced_chunks(skew):
             continue
         unsplit += 1
         np.testing.assert_array_equal(chunks.rows, edge_balanced_chunks(layer.in_indptr, n_chunks))
+        np.testing.assert_array_equal(chunks.rows, _edge_balanced_reference(layer.in_indptr, n_chunks))
         np.testing.assert_array_equal(chunks.edges, layer.in_indptr[chunks.rows])
         assert chunks.n_blocks == 0
     assert unsplit >= 3

@@ -94,23 +94,8 @@ def edge_balanced_chunks(indptr, n_chunks: int) -> np.ndarray:
     """int64[n_chunks + 1] row boundaries splitting rows so each chunk has about the same
     ``edges + rows`` (the cost of a pull over the chunk). Depends only on ``indptr`` and
     ``n_chunks``, never on the thread count, so per-chunk partial sums are reproducible."""
-    return _edge_balanced_chunks(as_indptr(indptr), int(n_chunks))
-
-
-@nb.njit(cache=True)
-def _edge_balanced_chunks(indptr, n_chunks):
-    n = indptr.shape[0] - 1
-    bounds = np.empty(n_chunks + 1, np.int64)
-    total = indptr[n] + n
-    bounds[0] = 0
-    v = 0
-    for c in range(1, n_chunks):
-        target = (total * c) // n_chunks
-        while v < n and indptr[v] + v < target:
-            v += 1
-        bounds[c] = v
-    bounds[n_chunks] = n
-    return bounds
+    # split_chunks' cuts with no row long enough to be cut
+    return _split_chunks(as_indptr(indptr), int(n_chunks), np.int64(np.iinfo(np.int64).max))[0]
 
 
 class SplitChunks(NamedTuple):
