@@ -116,3 +116,34 @@ def test_detected_communities_follow_email_eu_core_departments():
     labels = detect_communities(graph, ScoringConfig(seed=0))[0]
     assert max(labels.tolist().count(c) for c in set(labels.tolist())) < 0.5 * graph.n_nodes
     assert _nmi(truth, labels) > 0.5
+
+
+def test_higgs_micro_accounts_are_retweeted_later():
+    """Temporal hold-out on Higgs (docs/validation.md): scored on the events before 4 July 2012,
+    the micro segment's accounts must be retweeted afterwards more often than the other accounts
+    of the same meaningful audience. With the pass-on rule 81% of the 184 micro accounts are
+    (without it 62% of 488, against 70% of the other accounts with an audience of at least 3)."""
+    import warnings
+
+    import numpy as np
+
+    import influence
+
+    path = REAL / "higgs_twitter" / "edges.parquet"
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    cutoff = 1341360000  # 2012-07-04 00:00 UTC
+    edges = pl.read_parquet(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = influence.score(influence.load(edges.filter(pl.col("ts") < cutoff)), seed=0)
+    later = (edges.filter((pl.col("ts") >= cutoff) & (pl.col("kind") == "retweet"))
+             .group_by("dst").agg(pl.len().alias("later")).rename({"dst": "id"}))
+    scores = scores.join(later, on="id", how="left").with_columns(pl.col("later").fill_null(0))
+    retweeted = (scores["later"] > 0).to_numpy()
+    micro = (scores["segment"] == "micro").to_numpy()
+    others = (scores["segment"] == "other").to_numpy() & (scores["audience"].to_numpy() >= 3)
+    assert micro.sum() >= 100
+    assert retweeted[micro].mean() >= 0.75
+    assert retweeted[micro].mean() > retweeted[others].mean() + 0.05
+    assert np.median(scores["later"].to_numpy()[micro]) > np.median(scores["later"].to_numpy()[others])
