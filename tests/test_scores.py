@@ -624,9 +624,17 @@ def test_micro_needs_pass_on_when_the_graph_has_reshares():
     assert not micro[:10].any() and micro[10:40].all() and not micro[40:].any()
     assert set(segment[:10]) == {"other"}  # failing pass-on alone leaves an account in "other"
     # the floor of 2 when the median is 1
+    mostly_one = np.where(resharers > 0, 1.0, 0.0)
+    mostly_one[0] = 2.0
     t1 = segment_thresholds(**common, has_interactions=True, repeats_observed=True, config=ScoringConfig(),
-                            resharers=np.where(resharers > 0, 1.0, 0.0))
+                            resharers=mostly_one)
     assert t1.micro_min_resharers == 2.0
+    # reshares too sparse: no meaningful account has 2 resharers, so the rule is dropped
+    sparse = np.where(resharers > 0, 1.0, 0.0)
+    sparse[-1] = 5.0  # an account without a meaningful audience does not count
+    t_sparse = segment_thresholds(**{**common, "audience": np.r_[np.full(n - 1, 10.0), 1.0]}, has_interactions=True,
+                                  repeats_observed=True, config=ScoringConfig(), resharers=sparse)
+    assert t_sparse.micro_min_resharers is None
     # no reshare edge: no pass-on rule, and the segments do not need the column
     t0 = segment_thresholds(**common, has_interactions=True, repeats_observed=True, config=ScoringConfig())
     assert t0.micro_min_resharers is None
@@ -651,6 +659,24 @@ def test_pass_on_rule_on_a_scored_planted_world():
     assert t.micro_min_resharers >= 2
     micro = scores.filter(pl.col("segment") == "micro")
     assert micro.height > 0 and (micro["resharers"] >= t.micro_min_resharers).all()
+
+
+def test_sparse_reshares_drop_the_pass_on_rule_with_a_warning():
+    """A graph whose only reshares go to accounts once each: the micro rule cannot ask for two
+    resharers; it is dropped, and the run says so (a MissingSignalWarning and the diagnostics)."""
+    from influence.errors import MissingSignalWarning
+    from influence.synthetic import WorldConfig, generate_world_frames
+
+    edges, nodes, _ = generate_world_frames(WorldConfig(n_nodes=3000, seed=4))
+    reshare = pl.col("kind").is_in(["share", "retweet", "quote"])
+    first = edges.filter(reshare).unique(subset=["dst"], keep="first", maintain_order=True)
+    edges = pl.concat([edges.filter(~reshare), first])
+    diag = Diagnostics()
+    with pytest.warns(MissingSignalWarning, match="reshared by 2 or more accounts"):
+        scores = influence.score(influence.load(edges, nodes=nodes), seed=0, diagnostics=diag)
+    assert diag.segment_thresholds.micro_min_resharers is None
+    assert any("pass-on evidence" in m for m in diag.unavailable)
+    assert (scores["resharers"] <= 1).all() and (scores["segment"] == "micro").sum() > 0
 
 
 def test_bot_without_audience_is_not_credible():

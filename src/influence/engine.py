@@ -240,6 +240,11 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
         resharers=resharers if graph.reshare.n_edges else None,
     )
     diag.segment_thresholds = thresholds
+    if graph.reshare.n_edges and thresholds.micro_min_resharers is None:
+        message = ("no account with a meaningful audience was reshared by 2 or more accounts: "
+                   "micro-influencers are found without pass-on evidence")
+        diag.unavailable.append(message)
+        warnings.warn(message, MissingSignalWarning, stacklevel=2)
     segment = assign_segments(
         reach=reach.reach,
         credibility=cred.credibility,

@@ -23,7 +23,8 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     once (repeat engagers, when the graph has no follow edge); and, when the graph has reshares,
     pass-on: at least as many distinct resharers as the median meaningful account that was
     reshared, and at least 2 (the audience floor's formula applied to resharers; one resharer
-    can be a single friend). When the graph shows no repeat engagement at all (no interactions,
+    can be a single friend); when no meaningful account reaches that floor, the reshares are too
+    sparse to be evidence and the condition is dropped (warned). When the graph shows no repeat engagement at all (no interactions,
     or every pair interacted once) the repeat-engagement condition is replaced by reach above the
     median of meaningful accounts.
 ``other``
@@ -126,7 +127,8 @@ def segment_thresholds(
     """Medians and quantiles of this graph that the segment rules compare with.
 
     ``resharers`` (distinct accounts that reshared each account) is None when the graph has no
-    reshare edge: the micro pass-on rule then does not apply.
+    reshare edge: the micro pass-on rule then does not apply; nor does it when no meaningful
+    account reaches its floor (reshares too sparse to be evidence; the engine then warns).
     """
     with_audience = audience[audience > 0]
     min_audience = max(2.0, float(np.median(with_audience)) if with_audience.size else 2.0)
@@ -140,7 +142,9 @@ def segment_thresholds(
     micro_min_resharers = None
     if resharers is not None:
         reshared = resharers[sized & (resharers > 0)]
-        micro_min_resharers = max(float(MICRO_MIN_RESHARERS), float(np.median(reshared)) if reshared.size else 0.0)
+        floor = max(float(MICRO_MIN_RESHARERS), float(np.median(reshared)) if reshared.size else 0.0)
+        if (resharers[sized] >= floor).any():  # else reshares are too sparse to ask for pass-on
+            micro_min_resharers = floor
 
     return SegmentThresholds(
         min_audience=min_audience,
