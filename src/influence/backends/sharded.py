@@ -20,8 +20,9 @@ Loading (:func:`load_sharded`)
        ``s`` (accounts ``[bounds[s], bounds[s + 1])``) receives its rows from every piece, worker
        to worker, and builds the in-CSR slices of every layer with the local path's code
        (:func:`influence.graph._build_layers`): each row of a slice is bitwise the local row.
-    4. The shards' CSR slices go, worker to worker, to the *stage worker* (shard 0's), which
-       assembles the whole :class:`~influence.graph.Graph` (the local arrays, bitwise). The
+    4. The shards' CSR slices go, worker to worker, to the *stage worker* (the worker with the
+       largest memory limit: :func:`stage_worker`), which assembles the whole
+       :class:`~influence.graph.Graph` (the local arrays, bitwise). The
        client keeps a :class:`~influence.graph.LayerSummary` per layer: counts, the
        degree/strength vectors (fetched on first use) and, for the ``interaction`` and
        ``attention`` walks (:class:`RemoteLayer`), the row pointer; its CSR arrays raise. The
