@@ -778,11 +778,12 @@ def test_louvain_deterministic_and_isolated_nodes():
     assert seen == list(range(len(seen)))
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(100))
 def test_louvain_local_moving_ends_at_a_local_optimum(seed):
-    """The pruned local moving (only neighbours of movers are revisited) must still end where no
-    single node can raise the modularity by changing community: checked by brute force over every
-    node and every neighbouring community, on random weighted graphs."""
+    """The pruned local moving (only neighbours of movers are revisited, then a full sweep to
+    confirm) must still end where no single node can raise the modularity by changing community:
+    checked by brute force over every node and every neighbouring community, on random weighted
+    graphs (29 of these 100 seeds failed when the phase stopped without the confirming sweep)."""
     from influence.kernels.community import _move_nodes
 
     rng = np.random.default_rng(seed)

@@ -139,14 +139,16 @@ def _move_nodes(indptr, indices, data, strength, community, total, m2, resolutio
 
     Each node joins the neighbouring community (or its own) with the largest modularity gain
     ``w(v, c) - resolution * total[c] * strength[v] / m2``; ties keep the current community, else
-    go to the smallest community id. Only *active* nodes are visited (all at first): a node
-    becomes inactive when visited, and a move re-activates the mover's neighbours outside its new
-    community, the only nodes whose best move it can change (the pruning of Ozaki, Tezuka &
-    Inaba 2016, the fast local move of Leiden, Traag et al. 2019; kept as flags swept in node
-    order rather than a queue, so the result does not depend on the order of a row's
-    neighbours). Stops after a sweep that moves nobody or gains less than ``tol`` modularity,
-    when no node is active, or after ``max_sweeps``. Returns ``(sweeps, moved in the last sweep)``,
-    the second 0 when no node is left to revisit (a local optimum).
+    go to the smallest community id. After the first sweep only *active* nodes are visited: a
+    node becomes inactive when visited, and a move re-activates the mover's neighbours outside
+    its new community (the pruning of Ozaki, Tezuka & Inaba 2016, the fast local move of Leiden,
+    Traag et al. 2019; kept as flags swept in node order rather than a queue, so the result does
+    not depend on the order of a row's neighbours). A move also changes ``total`` of the two
+    communities, which can change the best move of nodes that are not the mover's neighbours,
+    so when a pruned sweep leaves nobody active, or gains less than ``tol``, the next sweep
+    visits every node again; the phase stops after a *full* sweep that moves nobody or gains
+    less than ``tol`` modularity (with ``tol = 0``: a local optimum, no node can gain by moving
+    alone), or after ``max_sweeps``. Returns ``(sweeps, moved in the last sweep)``.
     """
     n = indptr.shape[0] - 1
     weight_to = np.zeros(n, np.float64)
@@ -157,8 +159,7 @@ def _move_nodes(indptr, indices, data, strength, community, total, m2, resolutio
     sweeps = 0
     moved = 0
     for sweep in range(max_sweeps):
-        if n_active == 0:
-            break
+        full = n_active == n
         moved = 0
         gained = 0.0
         for v in range(n):
@@ -207,8 +208,14 @@ def _move_nodes(indptr, indices, data, strength, community, total, m2, resolutio
             total[best] += k_v
         sweeps = sweep + 1
         if moved == 0 or gained < tol:
-            break
-    return sweeps, moved if n_active > 0 else 0
+            if full:
+                break
+            active[:] = True  # confirm with a full sweep
+            n_active = n
+        elif n_active == 0:
+            active[:] = True
+            n_active = n
+    return sweeps, moved
 
 
 @nb.njit(nogil=True, cache=True)
