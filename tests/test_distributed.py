@@ -339,7 +339,7 @@ class _LimitedBackend(_CountingBackend):
 def test_stage_worker_is_the_one_with_the_most_memory(planted, planted_local):
     """The whole graph goes to the worker with the largest memory limit (shard 2 here), the
     results stay the local ones, and every edge stage runs on that shard."""
-    backend = _LimitedBackend([8 * 2**30, None, 32 * 2**30, 16 * 2**30])
+    backend = _LimitedBackend([8 * 2**30, 4 * 2**30, 32 * 2**30, 16 * 2**30])
     assert_frame_equal(_score(planted, backend=backend), planted_local, check_exact=True)
     stages = [shard for name, shard in backend.tasks if name.endswith("_stage") or name == "_assemble_graph"]
     assert stages and set(stages) == {2}
@@ -350,6 +350,8 @@ def test_stage_worker_is_the_one_with_the_most_memory(planted, planted_local):
                            r"1\.0 MiB memory limit of the largest worker; give one worker more memory"),
     ([None, None], "1M", r"more than --max-memory 1\.0 MiB allows; use workers with more memory"),
     ([64 * 2**30, None], "100K", r"more than --max-memory"),
+    # the smaller bound binds: a generous --max-memory does not lift the worker's own limit
+    ([2**20, 2**20], "64G", r"more than the 1\.0 MiB memory limit of the largest worker"),
 ])
 def test_stage_worker_memory_is_checked_before_reading(planted, limits, max_memory, message):
     """One InfluenceError naming the input and the row count, before any piece is read."""
@@ -359,13 +361,37 @@ def test_stage_worker_memory_is_checked_before_reading(planted, limits, max_memo
     assert backend.tasks == []
 
 
+def test_stage_worker_beyond_the_shards_when_accounts_are_fewer(tmp_path):
+    """3 accounts on 7 workers: 3 shards, but the stages still run on the chosen worker (the one
+    with the memory, shard 6), and the output is the local one."""
+    path = tmp_path / "tiny.parquet"
+    pl.DataFrame({"src": [1, 2, 3, 1], "dst": [2, 3, 1, 3], "kind": ["follow", "follow", "like", "like"]}
+                 ).write_parquet(path)
+    backend = _LimitedBackend([2**30] * 6 + [16 * 2**30])
+    assert_frame_equal(_score(path, backend=backend), _score(path), check_exact=True)
+    stages = [shard for name, shard in backend.tasks if name.endswith("_stage") or name == "_assemble_graph"]
+    assert stages and set(stages) == {6}
+
+
+def test_rr_samples_only_on_workers_that_can_hold_the_arguments(planted, planted_local):
+    """A worker whose memory limit is below the RR arguments (plus a process's base) takes no
+    sample range; the others share them and the spread is the local one bitwise."""
+    from influence.memory import BASE_BYTES
+
+    backend = _LimitedBackend([None, BASE_BYTES, None, None])  # shard 1: no room for a copy
+    assert_frame_equal(_score(planted, backend=backend), planted_local, check_exact=True)
+    sampled = {shard for name, shard in backend.tasks if name == "_hits"}
+    assert sampled == {0, 2, 3}
+
+
 def test_stage_worker_without_limits_is_shard_zero(planted):
     from influence.backends.sharded import stage_worker
 
     assert stage_worker(_LimitedBackend([None, None, None]), 10, "x") == 0
     assert stage_worker(_LimitedBackend([2**30, 2**30, 2**30]), 10, "x") == 0  # ties: the first
-    assert stage_worker(_LimitedBackend([None, 2**30, 2**31]), 10, "x") == 2
-    assert stage_worker(_LimitedBackend([None, 2**30]), 10, "x", max_memory="1G") == 1
+    assert stage_worker(_LimitedBackend([2**30, 2**30, 2**31]), 10, "x") == 2
+    assert stage_worker(_LimitedBackend([2**30, None, 2**31]), 10, "x") == 1  # no limit: the largest
+    assert stage_worker(_LimitedBackend([2**29, 2**30]), 10, "x", max_memory="1G") == 1
 
 
 def test_plan_pieces(tmp_path, string_world):
@@ -556,6 +582,35 @@ def test_cli_stage_worker_memory_on_a_cluster(tmp_path, limit, extra, message):
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert re.search(r"sample/edges\.parquet: 53,341 edge rows .*" + message, errors[0]), errors[0]
     assert not out.exists()
+
+
+@needs_dask
+def test_kept_stage_failure_on_a_dask_worker_names_that_stage(planted, monkeypatch):
+    """The RR arguments are kept on the stage worker (not gathered): a failure while building
+    them is reported as the rr_arguments stage's, not as the sampling's that first used them."""
+    import influence.scores.reach as reach
+    from influence.backends.dask import DaskBackend
+
+    monkeypatch.setattr(reach, "account_keys", _failing_stage)
+    with distributed.LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as client:
+        with pytest.raises(influence.InfluenceError,
+                           match=r"the rr_arguments stage failed on the stage worker \(RuntimeError: disk on fire\)"):
+            _score(planted, backend=DaskBackend(client=client))
+
+
+def test_cli_bad_max_memory_with_dask_is_an_error_before_any_cluster(monkeypatch, tmp_path):
+    """A malformed --max-memory is one Error line before a cluster is started or contacted."""
+    import influence.backends as backends
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("a cluster was opened")
+
+    monkeypatch.setattr(backends, "open_backend", no_cluster)
+    result = CliRunner().invoke(main, ["rank", str(SAMPLE), "--backend", "dask", "--workers", "2",
+                                       "--max-memory", "lots"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "Error: max memory 'lots' is not a size such as 8G or 512M"
 
 
 @needs_dask

@@ -49,7 +49,7 @@ def test_cli_limit_is_one_error_line_and_no_output(tmp_path):
     result = CliRunner().invoke(main, ["rank", SAMPLE, "--max-memory", "100M", "--format", "csv", "--output", str(out)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: datasets/sample: 53,341 edge rows need about 0.3 GiB, more than --max-memory 0.1 GiB allows; "
+        "Error: datasets/sample: 53,341 edge rows need about 356 MiB, more than --max-memory 100 MiB allows; "
         "use a machine with more memory or a sample of the graph"
     ]
     assert not out.exists() and list(tmp_path.iterdir()) == []

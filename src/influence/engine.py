@@ -14,7 +14,7 @@ from .config import ScoringConfig
 from .errors import ConfigError, MissingSignalWarning
 from .graph import Graph, build_graph
 from .io.read import read_input
-from .memory import check_memory, count_rows
+from .memory import check_memory, count_rows, parse_size
 from .kernels.neighbourhood import matched_weight
 from .scores.community import compute_communities
 from .scores.credibility import compute_credibility
@@ -163,6 +163,8 @@ def load_on(backend, path, nodes=None, *, cluster: str | None = None, workers: i
     from .backends.sharded import check_sharded_input, load_sharded
 
     check_backend(backend, cluster=cluster, workers=workers)
+    if max_memory is not None:
+        parse_size(max_memory)  # a malformed size is reported before any cluster starts
     if isinstance(path, Graph):
         raise ConfigError(
             f"backend {backend!r} reads the edges on its workers: pass the path of the Parquet edges, "

@@ -65,6 +65,14 @@ def needed_bytes(n_rows: int) -> int:
     return BASE_BYTES + BYTES_PER_ROW * int(n_rows)
 
 
+def memory_error(source: str, n_rows: int, need: int, bound: str, advice: str, where: str = "") -> InfluenceError:
+    """The one-line error of a run that would need more than ``bound`` (e.g. ``"--max-memory 8.0
+    GiB allows"``); ``where`` names the process (e.g. ``" on the stage worker"``)."""
+    return InfluenceError(
+        f"{source}: {n_rows:,} edge rows need about {format_size(need)}{where}, more than {bound}; {advice}"
+    )
+
+
 def check_memory(n_rows: int, source: str, max_memory=None) -> None:
     """Raise a clear error when ``n_rows`` rows need more than the limit or what is available."""
     limit = parse_size(max_memory) if max_memory is not None else available_bytes()
@@ -74,13 +82,10 @@ def check_memory(n_rows: int, source: str, max_memory=None) -> None:
     if need <= limit:
         return
     if max_memory is not None:
-        where = f"--max-memory {limit / 2**30:.1f} GiB allows"
+        bound = f"--max-memory {format_size(limit)} allows"
     else:
-        where = f"the {limit / 2**30:.1f} GiB this machine has available"
-    raise InfluenceError(
-        f"{source}: {n_rows:,} edge rows need about {need / 2**30:.1f} GiB, more than {where}; "
-        "use a machine with more memory or a sample of the graph"
-    )
+        bound = f"the {format_size(limit)} this machine has available"
+    raise memory_error(source, n_rows, need, bound, "use a machine with more memory or a sample of the graph")
 
 
 def count_rows(path) -> int | None:

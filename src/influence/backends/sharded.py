@@ -76,7 +76,7 @@ from ..graph import (
     Graph, Layer, LayerSummary, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables,
     summarise_rows,
 )
-from ..memory import format_size, needed_bytes, parse_size
+from ..memory import BASE_BYTES, format_size, memory_error, needed_bytes, parse_size
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
@@ -548,6 +548,7 @@ class ShardedStages:
         self.sharded = sharded
         self.graph = graph  # handle of the assembled Graph on the stage worker
         self.shard = shard
+        self._kept_bytes = {}  # bytes of each kept value (id of its handle -> int)
 
     @property
     def backend(self) -> Backend:
@@ -583,18 +584,33 @@ class ShardedStages:
 
     def keep(self, fn, *args):
         with self._failures(fn.__name__, "the stage worker"):
-            return self._submit(fn, args)
+            kept = self._submit(fn, args)
+            # wait for it here, so that a failure is reported as this stage's, not the next
+            # step's; its size decides which workers can hold a copy (sum_ranges)
+            self._kept_bytes[id(kept)] = self.backend.gather([self.backend.submit(_nbytes, kept, shard=self.shard)])[0]
+            return kept
+
+    def _fitting(self, kept) -> list:
+        """The shards whose worker can hold a copy of ``kept`` next to the base of a process
+        (:data:`influence.memory.BASE_BYTES`) within its memory limit; the stage worker always."""
+        size = self._kept_bytes.get(id(kept))
+        limits = self.backend.memory_limits()
+        return [s for s in range(self.backend.n_shards)
+                if s == self.shard or size is None or limits[s] is None or limits[s] >= size + BASE_BYTES]
 
     def sum_ranges(self, fn, kept, start: int, stop: int, label: str) -> tuple:
-        """One range per worker; the results are added on the workers (a tree of fan-in
-        ``_MERGE_FAN_IN``, exact for integers) and only the sum reaches the client."""
+        """One range per worker that can hold a copy of ``kept`` (:meth:`_fitting`); the results
+        are added on the workers (a tree of fan-in ``_MERGE_FAN_IN``, exact for integers) and
+        only the sum reaches the client."""
         started = time.perf_counter()
         backend = self.backend
-        k = backend.n_shards
-        cuts = [start + ((stop - start) * s) // k for s in range(k + 1)]
+        fitting = self._fitting(kept)
+        k = len(fitting)
+        cuts = [start + ((stop - start) * i) // k for i in range(k + 1)]
         with self._failures(label, "a worker"):
-            where = [s for s, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])) if b > a]
-            handles = [backend.submit(fn, kept, cuts[s], cuts[s + 1], shard=s) for s in where]
+            ranges = [(s, a, b) for s, a, b in zip(fitting, cuts[:-1], cuts[1:]) if b > a]
+            where = [s for s, _, _ in ranges]
+            handles = [backend.submit(fn, kept, a, b, shard=s) for s, a, b in ranges]
             while len(handles) > 1:
                 step = range(0, len(handles), _MERGE_FAN_IN)
                 handles = [backend.submit(_add_results, *handles[i:i + _MERGE_FAN_IN], shard=where[i]) for i in step]
@@ -604,6 +620,7 @@ class ShardedStages:
         return result
 
     def release(self, kept) -> None:
+        self._kept_bytes.pop(id(kept), None)
         release = getattr(kept, "release", None)  # a Dask future: drop it now (and its replicas)
         if release is not None:
             release()
@@ -911,27 +928,26 @@ class _Metered(Backend):
 
 
 def stage_worker(backend: Backend, n_rows: int, source: str, max_memory=None) -> int:
-    """The shard whose worker runs the edge stages: the one with the largest memory limit (the
-    first on ties; shard 0 when no limit is known). It holds the whole graph, so it needs about
+    """The shard whose worker runs the edge stages: the one with the largest memory limit (a
+    worker without a limit counts as the largest; the first on ties). It holds the whole graph, so it needs about
     what a local run needs (:func:`influence.memory.needed_bytes`); when that exceeds
-    ``max_memory`` (per process, as for the local backend) or the worker's own limit, this raises
-    one :class:`InfluenceError` before anything is read."""
+    ``max_memory`` (per process, as for the local backend) or the worker's own limit, whichever
+    is smaller, this raises one :class:`InfluenceError` before anything is read."""
     limits = backend.memory_limits()
-    known = [(limit, -s) for s, limit in enumerate(limits) if limit is not None]
-    shard = -max(known)[1] if known else 0
+    room = [float("inf") if limit is None else limit for limit in limits]  # no limit: the largest
+    shard = room.index(max(room))
     need = needed_bytes(n_rows)
+    bounds = []
     if max_memory is not None:
         limit = parse_size(max_memory)
+        bounds.append((limit, f"--max-memory {format_size(limit)} allows",
+                       "use workers with more memory or a sample of the graph"))
+    if limits[shard] is not None:
+        bounds.append((limits[shard], f"the {format_size(limits[shard])} memory limit of the largest worker",
+                       "give one worker more memory (dask worker --memory-limit) or use a sample of the graph"))
+    for limit, bound, advice in sorted(bounds, key=lambda b: b[0])[:1]:
         if need > limit:
-            raise InfluenceError(
-                f"{source}: {n_rows:,} edge rows need about {format_size(need)} on the stage worker (it holds "
-                f"the whole graph), more than --max-memory {format_size(limit)} allows; use workers with more "
-                "memory or a sample of the graph")
-    elif limits[shard] is not None and need > limits[shard]:
-        raise InfluenceError(
-            f"{source}: {n_rows:,} edge rows need about {format_size(need)} on the stage worker (it holds "
-            f"the whole graph), more than the {format_size(limits[shard])} memory limit of the largest worker; "
-            "give one worker more memory (dask worker --memory-limit) or use a sample of the graph")
+            raise memory_error(source, n_rows, need, bound, advice, " on the stage worker (it holds the whole graph)")
     return shard
 
 
@@ -1053,7 +1069,6 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     timings["build"] = time.perf_counter() - started
     started = time.perf_counter()
     sharded = ShardedGraph(backend, bounds, shards, stats)
-    stage = min(stage, len(shards) - 1)  # fewer shards than workers when accounts are fewer
     stages = ShardedStages(sharded, backend.submit(_assemble_graph, n, bounds, ids_handle, *shards, shard=stage), stage)
     layer_counts = stages.run(_layer_counts)
     layers = {}
