@@ -133,3 +133,23 @@ def test_plan_cli_exact_output_on_a_small_graph(tmp_path):
     assert picks["cumulative_cost"].to_list() == [1.0, 5.0]
     g = {row["id"]: row["genuineness"] for row in scores.iter_rows(named=True)}
     assert picks["marginal_reach"].to_list() == pytest.approx([g[1] + g[2], sum(g[i] for i in (4, 5, 6, 7, 8))])
+
+
+def test_whole_by_gain_pass_when_it_beats_the_ratio_pass():
+    """Creators 100 and 200 (8 people each, disjoint, cost 5) and 300, 400 (2 people each, cost
+    1), budget 10. By gain per cost: 300, 400, then 100 (12 people; 200 no longer fits). By gain
+    alone: 100 then 200 (16). Its first pick alone reaches 8, so keeping only the first pick of
+    the by-gain pass (the rule before) returned the 12-person plan; the whole pass is kept."""
+    audiences = {100: range(1, 9), 200: range(9, 17), 300: (17, 18), 400: (19, 20)}
+    src = [u for members in audiences.values() for u in members]
+    dst = [c for c, members in audiences.items() for _ in members]
+    edges = pl.DataFrame({"src": src, "dst": dst})
+    nodes = pl.DataFrame({"id": [100, 200, 300, 400], "cost": [5.0, 5.0, 1.0, 1.0]})
+    graph = influence.load(edges, nodes=nodes)
+    scores = influence.score(graph).with_columns(pl.lit("micro").alias("segment"))
+    picks = plan(graph, 10.0, goal="awareness", scores=scores)
+    assert picks["id"].to_list() == [100, 200]
+    index = {v: i for i, v in enumerate(scores["id"].to_list())}
+    by_ratio = objective(graph, scores, [index[c] for c in (300, 400, 100)], "awareness")
+    first_pick = objective(graph, scores, [index[100]], "awareness")
+    assert picks["cumulative_reach"][-1] > by_ratio > first_pick
