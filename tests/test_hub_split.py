@@ -151,29 +151,28 @@ def _reference_pagerank(indptr, indices, data, inv, teleport, damping, tol, max_
         new_scaled = list(scaled)
         sums = []
 
-        def pull(v, acc):
+        def pull(v, acc, chunk_sums):
+            """Row v's new value from acc; its L1 change, value and dangling mass added to chunk_sums."""
             x = damping * acc * scale + base * teleport[v]
-            change = abs(x - y[v] * scale)
+            chunk_sums[0] += abs(x - y[v] * scale)
+            chunk_sums[1] += x
+            if inv[v] == 0.0:
+                chunk_sums[2] += x
             y[v] = x
             new_scaled[v] = x * inv[v]
-            return change, x, (x if inv[v] == 0.0 else 0.0)
 
         for rows in rows_of_chunk:
-            res = tot = dang = 0.0
+            chunk_sums = [0.0, 0.0, 0.0]
             for v in rows:
                 if v in long_rows:
                     continue
                 acc = 0.0
                 for e in range(indptr[v], indptr[v + 1]):
                     acc += scaled[indices[e]] * data[e]
-                change, x, d = pull(v, acc)
-                res += change
-                tot += x
-                if inv[v] == 0.0:
-                    dang += d
-            sums.append((res, tot, dang))
+                pull(v, acc, chunk_sums)
+            sums.append(chunk_sums)
         if long_rows:
-            res = tot = dang = 0.0
+            chunk_sums = [0.0, 0.0, 0.0]
             for v in sorted(long_rows):
                 blocks = []
                 for b0 in range(indptr[v], indptr[v + 1], block):
@@ -184,12 +183,8 @@ def _reference_pagerank(indptr, indices, data, inv, teleport, damping, tol, max_
                 acc = blocks[0]
                 for s in blocks[1:]:
                     acc += s
-                change, x, d = pull(v, acc)
-                res += change
-                tot += x
-                if inv[v] == 0.0:
-                    dang += d
-            sums.append((res, tot, dang))
+                pull(v, acc, chunk_sums)
+            sums.append(chunk_sums)
         residual = total = dangling = 0.0
         for r, t, d in sums:
             residual += r

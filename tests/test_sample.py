@@ -5,7 +5,6 @@ import shlex
 from pathlib import Path
 
 import polars as pl
-import pytest
 from click.testing import CliRunner
 
 import influence

@@ -945,7 +945,8 @@ def stage_worker(backend: Backend, n_rows: int, source: str, max_memory=None) ->
     if limits[shard] is not None:
         bounds.append((limits[shard], f"the {format_size(limits[shard])} memory limit of the largest worker",
                        "give one worker more memory (dask worker --memory-limit) or use a sample of the graph"))
-    for limit, bound, advice in sorted(bounds, key=lambda b: b[0])[:1]:
+    if bounds:
+        limit, bound, advice = min(bounds, key=lambda b: b[0])  # the smaller binds
         if need > limit:
             raise memory_error(source, n_rows, need, bound, advice, " on the stage worker (it holds the whole graph)")
     return shard

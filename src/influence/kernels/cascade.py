@@ -74,6 +74,18 @@ def _unit(key, counter):
     return (float(mix64(key + np.uint64(counter) * _GOLDEN) >> np.uint64(11)) + 1.0) * _TO_UNIT
 
 
+@nb.njit(inline="always")
+def _reach(b, stamp, seen, queue, size, row):
+    """Add account ``b`` to the RR set being drawn (stamp ``stamp``) unless it is in already:
+    queued for the next level and counted in ``row``. Returns the queue's new size."""
+    if seen[b] == stamp:
+        return size
+    seen[b] = stamp
+    queue[size] = b
+    row[b] += 1
+    return size + 1
+
+
 @nb.njit(nogil=True, cache=True)
 def _rr_blocks(out_indptr, targets, log_fail, extra_indptr, extra_indices, extra_prob, keys, depth, seed_key,
                start, stop, block0, hits, work, visited, queue, first, step):
@@ -120,21 +132,11 @@ def _rr_blocks(out_indptr, targets, log_fail, extra_indptr, extra_indices, extra
                                 break
                             pos += 1 + int(skip)
                             visits += 1
-                            b = targets[pos]
-                            if seen[b] != stamp:
-                                seen[b] = stamp
-                                q[size] = b
-                                size += 1
-                                row[b] += 1
+                            size = _reach(targets[pos], stamp, seen, q, size, row)
                     for j in range(extra_indptr[a], extra_indptr[a + 1]):  # evidence coins
                         visits += 1
                         if _unit(key, draws) <= extra_prob[j]:
-                            b = extra_indices[j]
-                            if seen[b] != stamp:
-                                seen[b] = stamp
-                                q[size] = b
-                                size += 1
-                                row[b] += 1
+                            size = _reach(extra_indices[j], stamp, seen, q, size, row)
                         draws += 1
                 level_start = level_end
                 if level_start == size:

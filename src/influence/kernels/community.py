@@ -93,6 +93,19 @@ def symmetric_adjacency(out_indptr, out_indices, out_data, in_indptr, in_indices
     )
 
 
+@nb.njit(inline="always")
+def _append_row(v, row_indptr, row_indices, row_data, position, indices, data, k):
+    """Append row ``v`` of a CSR (self-loop dropped, neighbours renumbered by ``position``) at
+    ``indices[k:]``/``data[k:]``; returns the next free slot."""
+    for e in range(row_indptr[v], row_indptr[v + 1]):
+        u = row_indices[e]
+        if u != v:
+            indices[k] = position[u]
+            data[k] = row_data[e]
+            k += 1
+    return k
+
+
 @nb.njit(nogil=True, cache=True)
 def _symmetric_adjacency(out_indptr, out_indices, out_data, in_indptr, in_indices, in_data, position):
     n = out_indptr.shape[0] - 1
@@ -106,20 +119,8 @@ def _symmetric_adjacency(out_indptr, out_indices, out_data, in_indptr, in_indice
     fill = indptr[:-1].copy()
     for v in range(n):
         p = position[v]
-        k = fill[p]
-        for e in range(out_indptr[v], out_indptr[v + 1]):
-            u = out_indices[e]
-            if u != v:
-                indices[k] = position[u]
-                data[k] = out_data[e]
-                k += 1
-        for e in range(in_indptr[v], in_indptr[v + 1]):
-            u = in_indices[e]
-            if u != v:
-                indices[k] = position[u]
-                data[k] = in_data[e]
-                k += 1
-        fill[p] = k
+        k = _append_row(v, out_indptr, out_indices, out_data, position, indices, data, fill[p])
+        fill[p] = _append_row(v, in_indptr, in_indices, in_data, position, indices, data, k)
     # squeeze out the dropped self-loops (rows were sized for them); k <= start, so in place
     k = 0
     for p in range(n):
