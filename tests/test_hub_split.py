@@ -278,6 +278,18 @@ def hub_world(tmp_path_factory):
     return d, seeds, expected
 
 
+def _assert_walks_bitwise(remote, expected, seeds, config, name):
+    """The sharded single walk and trust pair of a layer equal the local ones bit for bit (ranks,
+    iteration counts, residuals); the pair ends with one walk going on alone."""
+    single, pair = expected
+    got = remote.pagerank(config)
+    assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
+    got = remote.pagerank_pair(config.replace(tol=1e-6), seeds)
+    for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
+        assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
+    assert got[0][1] != got[1][1], "the pair should end with one walk alone"
+
+
 @pytest.mark.parametrize("n_shards", range(1, 8))
 def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
     path, seeds, expected = hub_world
@@ -291,13 +303,7 @@ def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
         indptr = remote.indptr  # the layer's row pointer, as the local load builds it
         chunks = pagerank_chunks(indptr)
         assert chunks.long_rows.tolist() == [0, N_SHARDED // 2, N_SHARDED - 1], name
-        single, pair = expected[name]
-        got = remote.pagerank(config)
-        assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
-        got = remote.pagerank_pair(config.replace(tol=1e-6), seeds)
-        for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
-            assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
-        assert got[0][1] != got[1][1], "the pair should end with one walk alone"
+        _assert_walks_bitwise(remote, expected[name], seeds, config, name)
 
         # the groups: every edge and hub block exactly once, every account owned once
         groups = remote._setup()
@@ -339,9 +345,4 @@ def test_dask_worker_processes_with_hubs_are_bitwise_local(hub_world, monkeypatc
         for name in ("interaction", "attention"):
             remote = graph.layers[name].remote
             assert any(g.plan.skip for g in remote._setup()), "a group should start inside a hub"
-            single, pair = expected[name]
-            got = remote.pagerank(config)
-            assert got[1:] == single[1:] and got[0].tobytes() == single[0].tobytes(), name
-            got = remote.pagerank_pair(config.replace(tol=1e-6), seeds)
-            for (r0, i0, e0), (r1, i1, e1) in zip(got, pair):
-                assert (i0, e0) == (i1, e1) and r0.tobytes() == r1.tobytes(), name
+            _assert_walks_bitwise(remote, expected[name], seeds, config, name)
