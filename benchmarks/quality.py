@@ -6,6 +6,7 @@ shortlists are compared with ``truth.parquet``:
 * ``mass P@K``: share of planted mass influencers among the top K of the mass shortlist, K = the
   number of planted mass accounts;
 * ``micro P@50``: share of planted micro-influencers among the top 50 of the micro shortlist;
+* ``micro P@20``: the same among its top 20, the list ``influence rank`` prints by default;
 * ``micro >= median``: planted micro-influencers followed by at least the median follower count
   of accounts that have followers (and at least 2), at most 50, over 50: the best micro P@50 of a
   ranking that keeps to accounts with a meaningful audience (the engine's bar, the median
@@ -53,9 +54,12 @@ VARIANTS = {
     "more_fakes": {"fake_share": 0.01, "bot_share": 0.1},
 }
 MICRO_TOP = 50
+#: Rows of a shortlist that ``influence rank`` prints by default (``--top 20``).
+DEFAULT_TOP = 20
 
 
 def _precision(frame: pl.DataFrame, role: str) -> float:
+    """Share of ``frame``'s rows planted as ``role`` (0 for an empty list)."""
     return float((frame["role"] == role).mean()) if frame.height else 0.0
 
 
@@ -108,7 +112,8 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
     base = {"size": n_nodes, "variant": variant, "seed": seed, "K": k}
     planted_micro = int((truth["role"] == "micro").sum())
     rows.append({**base, "method": "influence", "mass_p": _precision(mass, "mass"),
-                 "micro_p": _precision(micro, "micro"), "ceiling": micro_above_median(scored),
+                 "micro_p": _precision(micro, "micro"),
+                 "micro_p20": _precision(micro.head(DEFAULT_TOP), "micro"), "ceiling": micro_above_median(scored),
                  "micro_r": _recall(micro, planted_micro),
                  "leaks": _add(_leaks(mass), _leaks(micro)), "seconds": seconds, "edges": edges.height})
     follow_pr, _, _ = pagerank(graph.follow if graph.follow.n_edges else graph.attention, ScoringConfig())
@@ -123,7 +128,8 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
     for name, metric in metrics.items():
         b_mass, b_micro = baseline_lists(scored, graph, metric, k)
         rows.append({**base, "method": name, "mass_p": _precision(b_mass, "mass"),
-                     "micro_p": _precision(b_micro, "micro"), "ceiling": None,
+                     "micro_p": _precision(b_micro, "micro"),
+                     "micro_p20": _precision(b_micro.head(DEFAULT_TOP), "micro"), "ceiling": None,
                      "micro_r": _recall(b_micro, planted_micro), "leaks": _add(_leaks(b_mass), _leaks(b_micro)),
                      "seconds": float("nan"), "edges": edges.height})
     return rows
@@ -132,16 +138,18 @@ def evaluate(n_nodes: int, variant: str, seed: int) -> list[dict]:
 def summarise(rows: list[dict]) -> str:
     frame = pl.DataFrame(rows)
     lines = [
-        "| size | variant | method | mass P@K (min / mean / max) | micro P@50 (min / mean / max) | micro recall (min / mean / max) | micro >= median followers, /50 (min / max) | leaks: fake / bot / pod (max) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| size | variant | method | mass P@K (min / mean / max) | micro P@50 (min / mean / max) | micro P@20 (min / mean / max) | micro recall (min / mean / max) | micro >= median followers, /50 (min / max) | leaks: fake / bot / pod (max) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (size, variant, method), group in frame.group_by(["size", "variant", "method"], maintain_order=True):
         m, u, r = group["mass_p"].to_list(), group["micro_p"].to_list(), group["micro_r"].to_list()
+        u20 = group["micro_p20"].to_list()
         c = [x for x in group["ceiling"].to_list() if x is not None]
         ceiling = f"{min(c):.2f} / {max(c):.2f}" if c else ""
         lines.append(
             f"| {size:,} | {variant} | {method} | {min(m):.2f} / {statistics.mean(m):.2f} / {max(m):.2f} | "
             f"{min(u):.2f} / {statistics.mean(u):.2f} / {max(u):.2f} | "
+            f"{min(u20):.2f} / {statistics.mean(u20):.2f} / {max(u20):.2f} | "
             f"{min(r):.2f} / {statistics.mean(r):.2f} / {max(r):.2f} | {ceiling} | "
             + " / ".join(str(max(leak[r] for leak in group["leaks"].to_list())) for r in BAD_ROLES)
             + " |"
@@ -164,7 +172,7 @@ def main(argv=None) -> int:
                 rows.extend(evaluate(size, variant, seed))
                 last = rows[-5]
                 print(f"size={size} variant={variant} seed={seed}: mass P@K={last['mass_p']:.2f} "
-                      f"micro P@50={last['micro_p']:.2f} recall={last['micro_r']:.2f} ({last['ceiling']:.2f} above median) leaks={last['leaks']} ({last['seconds']:.1f} s)",
+                      f"micro P@50={last['micro_p']:.2f} P@20={last['micro_p20']:.2f} recall={last['micro_r']:.2f} ({last['ceiling']:.2f} above median) leaks={last['leaks']} ({last['seconds']:.1f} s)",
                       file=sys.stderr)
     table = summarise(rows)
     print(table)
