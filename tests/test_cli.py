@@ -317,6 +317,19 @@ def test_output_in_missing_directory_is_an_error(world, tmp_path):
     assert not out.parent.exists()
 
 
+def test_weights_beyond_float32_are_one_error_line_and_no_output(tmp_path):
+    edges = tmp_path / "huge.parquet"
+    pl.DataFrame({"src": [1, 2, 3], "dst": [2, 3, 1], "kind": ["follow", "like", "share"],
+                  "weight": [1.0, 1.0, 1e39]}).write_parquet(edges)
+    out = tmp_path / "result.csv"
+    result = run("rank", edges, "--format", "csv", "--output", out)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {edges}: the pair 3 -> 1 sums to a weight beyond float32's range (about 3.4e38) in "
+        "the 'interaction' layer; weights must be smaller (rescale them)"]
+    assert not out.exists()
+
+
 def test_write_failure_is_an_error_line_and_leaves_no_file(world, tmp_path, monkeypatch):
     """A full disk while writing --output: one Error: line, exit 1, no partial or temp file."""
     import errno

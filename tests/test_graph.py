@@ -278,3 +278,38 @@ def test_to_scipy_matches_naive():
         for (s, d), w in want[name].items():
             dense[ids.index(s), ids.index(d)] = w
         np.testing.assert_allclose(graph.layers[name].to_scipy().toarray(), dense, rtol=1e-6)
+
+
+@pytest.mark.parametrize("rows, layer", [
+    ([(1, 2, "share", 1e39)], "interaction"),  # finite as float64, beyond float32
+    ([(1, 2, "like", 3e38), (1, 2, "like", 3e38)], "interaction"),  # duplicates sum beyond it
+    ([(3, 1, "follow", 2e38), (3, 1, "follow", 2e38)], "follow"),
+])
+def test_weights_summing_beyond_float32_are_a_schema_error(rows, layer):
+    """Layers store summed weights as float32: a pair that overflows is named, not turned into
+    NaN scores."""
+    base = [(1, 3, "follow", 1.0), (2, 3, "like", 1.0)]
+    edges = pl.DataFrame(base + rows, schema=["src", "dst", "kind", "weight"], orient="row")
+    src, dst = rows[0][0], rows[0][1]
+    with pytest.raises(influence.SchemaError,
+                       match=rf"^<DataFrame>: the pair {src} -> {dst} sums to a weight beyond float32's range .* in the '{layer}' layer"):
+        influence.load(edges)
+    # just below the range it loads, and scores stay finite
+    fine = pl.DataFrame(base + [(1, 2, "like", 1e37)], schema=["src", "dst", "kind", "weight"], orient="row")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = influence.score(influence.load(fine))
+    assert all(scores[c].is_finite().all() for c in ("reach", "credibility", "peer_influence", "score"))
+
+
+@pytest.mark.parametrize("n_shards", [1, 2, 3])
+def test_weight_overflow_in_a_shard_names_the_pair_by_ids(tmp_path, n_shards):
+    from influence.backends import LocalBackend
+    from influence.backends.sharded import load_sharded
+
+    path = tmp_path / "edges.parquet"
+    ids = [10, 20, 30, 40, 50, 60]
+    rows = [(a, b, "follow", 1.0) for a, b in zip(ids, ids[1:] + ids[:1])] + [(20, 60, "like", 3e38)] * 2
+    pl.DataFrame(rows, schema=["src", "dst", "kind", "weight"], orient="row").write_parquet(path)
+    with pytest.raises(influence.SchemaError, match=r"edges.parquet: the pair 20 -> 60 sums to a weight beyond"):
+        load_sharded(LocalBackend(n_shards), path)

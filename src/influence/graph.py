@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from .config import FOLLOW_KINDS, INTERACTION_KINDS, NEGATIVE_KINDS, RESHARE_KINDS, ScoringConfig
-from .errors import EmptyGraphError, InfluenceError
+from .errors import EmptyGraphError, InfluenceError, SchemaError
 from .io.read import RawInput, kind_codes
 from .kernels.csr import (
     IntIdIndex, build_layers_from, coo_to_csr, ids_in_range, prepare_rows, select_to_csr, transpose_csr,
@@ -315,6 +315,13 @@ class Graph:
             col = col.fill_null(default)
         return col.to_numpy().astype(dtype, copy=False)
 
+    @property
+    def has_reported_followers(self) -> bool:
+        """The node table reports a follower count for at least one account (a ``followers``
+        column of nulls only reports nothing)."""
+        return (self.nodes is not None and "followers" in self.nodes.columns
+                and self.nodes["followers"].null_count() < self.n_nodes)
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={v.n_edges}" for k, v in self.layers.items() if k not in ("attention", "events"))
         return f"Graph(n_nodes={self.n_nodes}, {sizes})"
@@ -463,6 +470,11 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
         layers = _build_layers_one_by_one(src_idx, dst_idx, count, weighted, member, n)
         del member, weighted, src_idx, dst_idx
 
+    try:
+        check_finite_weights(layers, ids)
+    except WeightOverflowError as error:
+        raise SchemaError(f"{source}: {error}") from None
+
     nodes = None
     if node_table is not None:
         nodes = pl.DataFrame({"id": ids}).join(node_table, on="id", how="left", maintain_order="left")
@@ -477,6 +489,42 @@ def build_graph(raw: RawInput, config: ScoringConfig | None = None) -> Graph:
     )
     return Graph(ids=ids, layers=layers, nodes=nodes, report=report,
                  kind_weights={k: weight_of[k] for k in rows_by_kind})
+
+
+class WeightOverflowError(SchemaError):
+    """A pair's summed weight is beyond float32's range (see :func:`check_finite_weights`).
+
+    ``src`` and ``dst`` are dense account positions and ``layer`` the layer's name, so that a
+    caller holding the ids (the client of a sharded load) can name the pair.
+    """
+
+    def __init__(self, message: str, src: int = -1, dst: int = -1, layer: str = ""):
+        super().__init__(message)
+        self.src, self.dst, self.layer = src, dst, layer
+
+
+def weight_overflow_message(src_id, dst_id, layer: str) -> str:
+    return (f"the pair {src_id!r} -> {dst_id!r} sums to a weight beyond float32's range (about "
+            f"3.4e38) in the {layer!r} layer; weights must be smaller (rescale them)")
+
+
+def check_finite_weights(layers: dict, ids=None, offset: int = 0) -> None:
+    """Raise :class:`WeightOverflowError` when a layer's summed weight overflowed float32.
+
+    Row weights are checked to be finite when read, but a layer stores each pair's summed
+    (and kind-weighted) weight as float32, whose largest value is about 3.4e38: weights near it,
+    or many duplicate rows of large weights, sum to infinity, which would turn every score that
+    uses the weights into NaN. The first such pair is named by its ids when ``ids`` is given,
+    else by positions (the layers' rows start at account ``offset``).
+    """
+    for name, layer in layers.items():
+        data = layer.in_data
+        if data.size and not np.isfinite(data.sum(dtype=np.float64)):
+            k = int(np.flatnonzero(~np.isfinite(data))[0])
+            src = int(layer.in_indices[k])
+            dst = offset + int(np.searchsorted(layer.in_indptr, k, side="right") - 1)
+            pair = (ids[src], ids[dst]) if ids is not None else (f"#{src}", f"#{dst}")
+            raise WeightOverflowError(weight_overflow_message(*pair, name), src, dst, name)
 
 
 # (structure bit) per layer structure, and (structure, weighted) per data array: interaction and

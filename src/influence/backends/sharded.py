@@ -73,8 +73,8 @@ import polars as pl
 from ..config import ScoringConfig
 from ..errors import ConfigError, EmptyGraphError, InfluenceError, SchemaError
 from ..graph import (
-    Graph, Layer, LayerSummary, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks, kind_tables,
-    summarise_rows,
+    Graph, Layer, LayerSummary, LAYER_NAMES, LoadReport, _build_layers, _check_id_count, _chunks,
+    WeightOverflowError, check_finite_weights, kind_tables, summarise_rows, weight_overflow_message,
 )
 from ..memory import BASE_BYTES, format_size, memory_error, needed_bytes, parse_size
 from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
@@ -300,7 +300,13 @@ def _build_shard(lo: int, hi: int, kind_weight, member_of, *buckets) -> dict:
         "code": np.concatenate([b[3] for b in buckets]),
     }
     layers = _build_layers(edges, kind_weight, member_of, hi - lo)
+    check_finite_weights(layers, offset=lo)
     return {name: (layer.in_indptr, layer.in_indices, layer.in_data) for name, layer in layers.items()}
+
+
+def _named_overflow(error: WeightOverflowError, ids: pl.Series, source: str) -> SchemaError:
+    """The error of a shard whose summed weight overflowed, naming the pair by its ids."""
+    return SchemaError(f"{source}: {weight_overflow_message(ids[error.src], ids[error.dst], error.layer)}")
 
 
 def _csr_of(shard: dict, name: str) -> tuple:
@@ -1048,8 +1054,11 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     mapped = [backend.submit(_map_piece, r, ids_handle, kinds, bounds, shard=s, n_out=n_shards + 1)
               for r, s in zip(read, piece_shard)]
     del read
-    shards = [backend.submit(_build_shard, int(bounds[s]), int(bounds[s + 1]), kind_weight, member_of,
-                             *[m[s] for m in mapped], shard=s) for s in range(n_shards)]
+    try:  # an overflow is raised where a shard is built (in process) or when it is gathered
+        shards = [backend.submit(_build_shard, int(bounds[s]), int(bounds[s + 1]), kind_weight, member_of,
+                                 *[m[s] for m in mapped], shard=s) for s in range(n_shards)]
+    except WeightOverflowError as error:
+        raise _named_overflow(error, ids, source) from None
     counts = backend.gather([m[-1] for m in mapped])
     del mapped
     per_kind = np.sum([c[0] for c in counts], axis=0)
@@ -1066,7 +1075,10 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     # the whole graph for the edge stages, assembled on the stage worker (shards worker to
     # worker); the client keeps per-layer counts and, for the walks, the row pointers
     backend.gather([backend.submit(_forget_index, shard=s) for s in range(backend.n_shards)])
-    stats.shard_bytes = backend.gather([backend.submit(_nbytes, h, shard=s) for s, h in enumerate(shards)])
+    try:
+        stats.shard_bytes = backend.gather([backend.submit(_nbytes, h, shard=s) for s, h in enumerate(shards)])
+    except WeightOverflowError as error:
+        raise _named_overflow(error, ids, source) from None
     timings["build"] = time.perf_counter() - started
     started = time.perf_counter()
     sharded = ShardedGraph(backend, bounds, shards, stats)
