@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 import influence
 from influence.config import ScoringConfig
@@ -755,3 +756,52 @@ def test_detected_communities_recover_blocks_despite_hubs(seed):
     again = _detected(relabelled, seed)
     pairs = {(community[v], again[int(mapping[v])]) for v in community}
     assert len(pairs) == len(set(community.values())) == len(set(again.values()))
+
+
+def _interactions_only(seed: int, n: int = 40, rows: int = 200) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({"src": rng.integers(0, n, rows), "dst": rng.integers(0, n, rows),
+                         "kind": rng.choice(["like", "comment", "share"], rows)})
+
+
+def _ids(edges: pl.DataFrame) -> list:
+    return sorted(set(edges["src"].to_list()) | set(edges["dst"].to_list()))
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_followers_column_of_nulls_reports_no_follower_count(seed):
+    """Without follow edges engagement is measured per engager unless the node table reports
+    follower counts; a column of nulls reports none (it turned the rate into event volume)."""
+    edges = _interactions_only(seed)
+    nulls = pl.DataFrame({"id": _ids(edges), "followers": pl.Series([None] * len(_ids(edges)), dtype=pl.Int64)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = influence.score(influence.load(edges), seed=0)
+        with_nulls = influence.score(influence.load(edges, nodes=nulls), seed=0)
+    assert_frame_equal(with_nulls.select(plain.columns), plain, check_exact=True)
+    # one reported count is a report: the rate is then per follower
+    reported = nulls.with_columns(pl.when(pl.col("id") == nulls["id"][0]).then(5).otherwise(None).alias("followers"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        per_follower = influence.score(influence.load(edges, nodes=reported), seed=0)
+    assert not per_follower["engagement_rate"].equals(plain["engagement_rate"])
+
+
+def test_topic_filter_uses_community_names_when_every_topic_is_null():
+    edges = _interactions_only(1).vstack(
+        _interactions_only(2).with_columns(pl.lit("follow").alias("kind")))
+    nodes = pl.DataFrame({"id": _ids(edges), "topic": pl.Series([None] * len(_ids(edges)), dtype=pl.String)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = influence.load(edges, nodes=nodes)
+        scores = influence.score(graph, seed=0)
+    community = scores["community"][0]
+    members = set(scores.filter(pl.col("community") == community)["id"].to_list())
+    listed = influence.shortlist(scores, "all", None, topic=community)
+    assert set(listed["id"].to_list()) == members
+    plan = influence.plan(graph, 1e9, topic=community, scores=scores)
+    assert set(plan["id"].to_list()) <= members
+    with pytest.raises(influence.ConfigError, match=r"unknown topic 'nope'; the graph's community values include c:"):
+        influence.shortlist(scores, "all", 5, topic="nope")
+    with pytest.raises(influence.ConfigError, match=r"unknown topic 'nope'; the graph's community values include c:"):
+        influence.plan(graph, 1e9, topic="nope", scores=scores)

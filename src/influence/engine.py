@@ -195,10 +195,10 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
         diag.timings[name] = diag.timings.get(name, 0.0) + time.perf_counter() - started
         return result
 
-    reported = graph.node_column("followers")
-    has_reported = reported is not None and graph.nodes["followers"].null_count() < graph.n_nodes
+    has_reported = graph.has_reported_followers
     followers = graph.follow.in_degree.astype(np.float64)
     if has_reported:
+        reported = graph.node_column("followers")
         followers = np.where(graph.nodes["followers"].is_null().to_numpy(), followers, np.nan_to_num(reported))
 
     if graph.follow.n_edges == 0:

@@ -6,8 +6,9 @@ Components (per account ``v``; edge ``u -> v`` = ``u`` follows or engages with `
     ``has_audience(u) * min(1, c / follow_ratio(u))``: accounts nobody attends to score the
     graph's share of such accounts among active ones (high in a retweet-only graph, where that
     is normal; low in a follower graph, where it marks bots), and mass-followers whose
-    ``(1 + follows) / (1 + audience)`` exceeds ``c`` (ten times the graph's median ratio) are
-    discounted proportionally.
+    ``(1 + follows) / (1 + audience)`` exceeds ``c`` (ten times the graph's median ratio, and
+    at least 10: where most accounts are followed more than they follow, following a few times
+    more than one is followed is still ordinary) are discounted proportionally.
 ``audience_authenticity``
     mean genuineness of ``v``'s followers (of its engagers when the graph has no follow edge),
     shrunk towards the graph mean with ``prior_strength`` pseudo-followers.
@@ -132,7 +133,7 @@ def compute_credibility(graph: Graph, followers: np.ndarray, community: np.ndarr
     # Engagement is measured per follower; a graph without follow edges has no follower counts
     # (unless the node table gives them), so it is measured per distinct engager there: using
     # followers = 0 would turn the rate into a plain volume of events.
-    if graph.follow.n_edges or graph.node_column("followers") is not None:
+    if graph.follow.n_edges or graph.has_reported_followers:
         base = followers
     else:
         base = graph.events.in_degree.astype(np.float64)
