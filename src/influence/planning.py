@@ -34,6 +34,7 @@ from .graph import Graph
 from .kernels.coverage import cover, coverage_gain
 from .scores.credibility import genuineness
 from .segments import SEGMENTS
+from .shortlist import topic_column
 
 PLAN_GOALS = ("awareness", "engagement", "conversion")
 #: Estimated price of a sponsored post: COST_PER_FOLLOWER * followers ** COST_EXPONENT.
@@ -116,11 +117,7 @@ def plan(
     allowed = set(segments) | (set() if exclude_suspicious else {"suspicious"})
     candidate = scores["segment"].is_in(list(allowed)).to_numpy()
     if topic is not None:
-        column = "topic" if "topic" in scores.columns else "community"
-        values = scores[column]
-        if not (values == topic).any():
-            raise ConfigError(f"unknown topic {topic!r}")
-        candidate &= (values == topic).fill_null(False).to_numpy()
+        candidate &= (scores[topic_column(scores, topic)] == topic).fill_null(False).to_numpy()
 
     followers = scores["followers"].to_numpy().astype(np.float64)
     estimated_cost = COST_PER_FOLLOWER * np.power(np.maximum(followers, 1.0), COST_EXPONENT)

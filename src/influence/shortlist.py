@@ -36,6 +36,19 @@ def goal_score(goal: str, segment: str | None = None) -> pl.Expr:
     )
 
 
+def topic_column(scores: pl.DataFrame, topic: str) -> str:
+    """The column a ``topic`` filter reads: ``topic`` when the node table gave any, else the
+    detected ``community`` names (the engine falls back to them when every topic is null).
+    Raises :class:`ConfigError`, naming some of the values, when no account has ``topic``."""
+    has_topics = "topic" in scores.columns and scores["topic"].null_count() < scores.height
+    column = "topic" if has_topics else "community"
+    known = scores[column].drop_nulls().unique()
+    if not (known == topic).any():
+        raise ConfigError(f"unknown topic {topic!r}; the graph's {column} values include "
+                          f"{', '.join(map(str, known.sort().head(8).to_list()))}")
+    return column
+
+
 def shortlist(
     scores: pl.DataFrame,
     segment: str = "micro",
@@ -73,12 +86,7 @@ def shortlist(
     if segment != "all":
         frame = frame.filter(pl.col("segment") == segment)
     if topic is not None:
-        column = "topic" if "topic" in frame.columns else "community"
-        known = scores[column].drop_nulls().unique()
-        if not (known == topic).any():
-            raise ConfigError(f"unknown topic {topic!r}; the graph's {column} values include "
-                              f"{', '.join(map(str, known.sort().head(8).to_list()))}")
-        frame = frame.filter(pl.col(column) == topic)
+        frame = frame.filter(pl.col(topic_column(scores, topic)) == topic)
     frame = frame.sort(["score", "id"], descending=[True, False], nulls_last=True)
     if top is not None:
         frame = frame.head(top)
