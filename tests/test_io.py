@@ -718,6 +718,63 @@ def bad_ts_csv_beyond_2100(tmp_path):
     return [p], ["tsus.csv", "'ts'", "row 1", "microseconds"]
 
 
+
+def bad_blank_id_cell(tmp_path):
+    p = tmp_path / "blankid.csv"
+    p.write_text("src,dst\n1,2\n ,3\n3,1\n")
+    return [p], ["blankid.csv", "'src'", "null", "row 1"]
+
+
+def bad_blank_line_between_rows(tmp_path):
+    p = tmp_path / "gap.csv"
+    p.write_text("src,dst\n1,2\n\n2,3\n")
+    return [p], ["gap.csv", "row 1", "blank line"]
+
+
+def bad_unknown_columns_are_listed(tmp_path):
+    p = tmp_path / "ff.csv"
+    p.write_text("follower,followee,kind\n1,2,follow\n2,3,like\n")
+    return [p], ["ff.csv", "no source column 'src'", "'follower', 'followee', 'kind'", "--src-col"]
+
+
+def bad_empty_edge_list(tmp_path):
+    p = tmp_path / "nothing.txt"
+    p.write_text("")
+    return [p], ["nothing.txt", "an empty file"]
+
+
+def bad_edges_parquet_is_a_directory(tmp_path):
+    d = tmp_path / "hive"
+    (d / "edges.parquet").mkdir(parents=True)
+    _parquet(d / "edges.parquet" / "part-0.parquet", src=[1, 2], dst=[2, 3])
+    return [d], ["edges.parquet", "cannot read", "directory"]
+
+
+def bad_only_weight_zero(tmp_path):
+    p = _parquet(tmp_path / "zeros.parquet", src=[1, 2, 3], dst=[2, 3, 1], weight=[0.0, 0.0, 0.0])
+    return [p], ["zeros.parquet", "weight 0", "nothing to score"]
+
+
+def bad_node_followers_beyond_int64(tmp_path):
+    e = _parquet(tmp_path / "e.parquet", src=[1, 2], dst=[2, 3])
+    n = tmp_path / "bigf.csv"
+    n.write_text("id,followers\n1,9223372036854775808\n")
+    return [e, "--nodes", n], ["bigf.csv", "'followers'", "row 0", "2**63"]
+
+
+def bad_node_uint64_id_beyond_int64(tmp_path):
+    e = _parquet(tmp_path / "e.parquet", src=[1, 2], dst=[2, 3])
+    n = tmp_path / "u64.parquet"
+    pl.DataFrame({"id": pl.Series([1, 2, 2**64 - 1], dtype=pl.UInt64)}).write_parquet(n)
+    return [e, "--nodes", n], ["u64.parquet", "'id'", "row 2", "exceeds int64"]
+
+
+def bad_node_topic_of_lists(tmp_path):
+    e = _parquet(tmp_path / "e.parquet", src=[1, 2], dst=[2, 3])
+    n = _parquet(tmp_path / "lists.parquet", id=[1, 2], topic=[["a"], ["b"]])
+    return [e, "--nodes", n], ["lists.parquet", "'topic'", "List(String)", "strings"]
+
+
 BAD_INPUTS = [
     bad_missing, bad_text_as_parquet, bad_zero_bytes, bad_truncated, bad_corrupt_middle, bad_corrupt_footer,
     bad_no_src, bad_no_dst, bad_mixed_id_types, bad_float_ids, bad_null_ids, bad_null_string_ids,
@@ -730,6 +787,9 @@ BAD_INPUTS = [
     bad_mixed_int_and_categorical_ids, bad_mixed_string_and_uint_ids,
     bad_ts_float, bad_ts_string, bad_ts_bool, bad_ts_negative, bad_ts_milliseconds, bad_ts_datetime_before_1970,
     bad_ts_csv_text, bad_ts_csv_beyond_2100,
+    bad_blank_id_cell, bad_blank_line_between_rows, bad_unknown_columns_are_listed, bad_empty_edge_list,
+    bad_edges_parquet_is_a_directory, bad_only_weight_zero, bad_node_followers_beyond_int64,
+    bad_node_uint64_id_beyond_int64, bad_node_topic_of_lists,
 ]
 
 
@@ -822,3 +882,65 @@ def test_bad_option_value_is_usage_error(tmp_path, option, value):
     assert option in result.stderr
     assert result.stdout == ""
     assert list(out_dir.iterdir()) == []
+
+
+
+# --------------------------------------------------------------------------------------------
+# text inputs whose ids or lines could be misread
+
+
+def _ids_of(path, **kw) -> list:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return sorted(influence.load(path, **kw).ids.to_list(), key=str)
+
+
+def test_hash_starts_no_comment_in_csv(tmp_path):
+    """CONTRACTS gives ``#`` comments to plain edge lists only: in a CSV ``#python`` is an id."""
+    p = tmp_path / "hash.csv"
+    p.write_text("src,dst\n#python,alice\nbob,alice\ncarol,#python\n")
+    graph = influence.load(p)
+    assert graph.report.n_rows == 3
+    assert sorted(graph.ids.to_list()) == ["#python", "alice", "bob", "carol"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".txt"])
+def test_ids_that_only_look_numeric_stay_distinct(tmp_path, suffix):
+    """``007``, ``7`` and ``+9`` are three opaque ids; reading them as integers would merge the
+    first two (and turn ``007 -> 7`` into a dropped self-loop)."""
+    p = tmp_path / f"zeros{suffix}"
+    rows = [("007", "7"), ("7", "0008"), ("0008", "007"), ("+9", "7")]
+    sep = "," if suffix == ".csv" else " "
+    p.write_text(("src,dst\n" if suffix == ".csv" else "") + "".join(f"{a}{sep}{b}\n" for a, b in rows))
+    assert _ids_of(p) == ["+9", "0008", "007", "7"]
+    # canonical integers are still integers
+    q = tmp_path / f"ints{suffix}"
+    q.write_text(("src,dst\n" if suffix == ".csv" else "") + f"-3{sep}7\n7{sep}12\n")
+    assert _ids_of(q) == [-3, 12, 7]
+
+
+def test_trailing_blank_lines_in_csv_are_ignored(tmp_path, reference_scores):
+    p = tmp_path / "trailing.csv"
+    sample_edges().write_csv(p)
+    p.write_text(p.read_text() + "\n\n  \n")
+    assert_same_scores(scores_of(p), reference_scores)
+
+
+def test_tab_separated_file_without_suffix(tmp_path, reference_scores):
+    p = tmp_path / "graph"
+    sample_edges().write_csv(p, separator="\t")
+    assert_same_scores(scores_of(p), reference_scores)
+
+
+def test_node_csv_ids_follow_the_edges_string_ids(tmp_path):
+    """A node CSV whose ids all look like integers is text when the edges' ids are strings
+    (CSV has no types; the contract's node id has the type of src)."""
+    e = tmp_path / "mixed.csv"
+    e.write_text("src,dst\n1,2\nalice,1\n2,bob\n")
+    n = tmp_path / "names.csv"
+    n.write_text("id,name\n1,one\n2,two\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = influence.score(influence.load(e, nodes=n))
+    names = dict(zip(scores["id"].to_list(), scores["name"].to_list()))
+    assert names == {"1": "one", "2": "two", "alice": None, "bob": None}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def read_input(
     if nodes is not None:
         if isinstance(nodes, (str, os.PathLike)):
             nodes_source = str(nodes)
-            node_frame = _scan_table(Path(nodes))
+            node_frame = _scan_table(Path(nodes), string_ids=edge_table.schema["src"] == pl.String)
         elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
             nodes_source = "<nodes DataFrame>"
             node_frame = nodes.lazy()
@@ -160,31 +161,64 @@ def _sniff(path: Path) -> str:
     return "csv"
 
 
-def _scan_table(path: Path) -> pl.LazyFrame:
-    """A lazy frame over a Parquet or CSV/TSV file (node tables and headed edge tables)."""
+def _scan_table(path: Path, string_ids: bool = False) -> pl.LazyFrame:
+    """A lazy frame over a Parquet or CSV/TSV file (node tables and headed edge tables).
+
+    ``string_ids``: the edges' ids are strings, so a CSV's ``id`` column stays text even when
+    every value looks like an integer (CSV has no types; the edges decide).
+    """
     if not path.exists():
         raise SchemaError(f"{path}: no such file")
     if path.is_dir():
         raise SchemaError(f"{path}: is a directory, expected a table file")
-    fmt = _format_of(path)
-    if fmt == "sniff":
-        fmt = _sniff(path)
-    if fmt == "parquet":
-        return _scan_parquet(path)
-    if fmt == "csv":
-        return _read_csv(path).lazy()
+    with _readable(path):
+        fmt = _format_of(path)
+        if fmt == "sniff":
+            fmt = _sniff(path)
+        if fmt == "parquet":
+            return _scan_parquet(path)
+        if fmt == "csv":
+            return _read_csv(path, string_ids=string_ids).lazy()
     raise SchemaError(f"{path}: cannot read a table from a plain edge list; use Parquet or CSV")
 
 
 def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
-    fmt = _format_of(path)
-    if fmt == "sniff":
-        fmt = _sniff(path)
-    if fmt == "parquet":
-        return _scan_parquet(path)
-    if fmt == "csv":
-        return _read_csv(path, (src_col, dst_col, "kind", "weight", "ts"), (src_col, dst_col)).lazy()
-    return _read_edgelist(path, src_col, dst_col).lazy()
+    with _readable(path):
+        fmt = _format_of(path)
+        if fmt == "sniff":
+            fmt = _sniff(path)
+        if fmt == "parquet":
+            return _scan_parquet(path)
+        if fmt == "csv":
+            return _read_csv(path, (src_col, dst_col, "kind", "weight", "ts"), (src_col, dst_col)).lazy()
+        return _read_edgelist(path, src_col, dst_col).lazy()
+
+
+@contextmanager
+def _readable(path: Path):
+    """Turn an operating-system failure to open or read ``path`` (permissions, a directory where
+    a file is expected, an I/O error) into a one-line :class:`SchemaError` naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _integer_ids(columns: dict[str, pl.Series]) -> bool:
+    """True when every value of the text id ``columns`` is an int64 written canonically
+    (``-12``, ``7``), so that reading them as integers changes no id: ``007``, ``+7`` and
+    ``7.0`` are other accounts than ``7`` and keep all ids text."""
+    for values in columns.values():
+        as_int = values.cast(pl.Int64, strict=False)
+        if not (as_int.cast(pl.String) == values).fill_null(values.is_null()).all():
+            return False
+    return True
+
+
+def _blank_to_null(values: pl.Series) -> pl.Series:
+    """Text values without surrounding whitespace; a cell that is empty or blank becomes null."""
+    values = values.str.strip_chars()
+    return values.set(values.str.len_bytes() == 0, None)
 
 
 def _scan_parquet(path: Path) -> pl.LazyFrame:
@@ -208,22 +242,28 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
     return lf
 
 
-def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tuple[str, ...] = ("id",)) -> pl.DataFrame:
+def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tuple[str, ...] = ("id",),
+              string_ids: bool = False) -> pl.DataFrame:
     """Read a headed CSV/TSV; only the ``wanted`` columns (all when None), every value as text.
 
     Types are settled afterwards over whole columns (the ``id_columns`` become Int64 only when
-    every value of all of them parses as an integer), so a late row never fails an inference made on the first rows and
-    columns the engine does not use are never parsed.
+    every value of all of them is an integer written canonically, see :func:`_integer_ids`, and
+    ``string_ids`` is false), so a late row never fails an inference made on the first rows and
+    columns the engine does not use are never parsed. Cells are stripped; an empty or blank cell
+    is missing. ``#`` starts no comment (``#python`` is an id). Blank lines at the end are
+    ignored; a blank line between rows is an error naming its row.
     """
-    name = path.name.lower().removesuffix(".gz")
-    separator = "\t" if name.endswith(".tsv") else ","
+    separator = _csv_separator(path)
     try:
-        header = pl.read_csv(path, separator=separator, n_rows=0, comment_prefix="#").columns
+        header = pl.read_csv(path, separator=separator, n_rows=0).columns
     except Exception as exc:
         raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
     if not header:
         raise SchemaError(f"{path}: an empty file")
-    columns = [c for c in header if wanted is None or c in wanted] or header[:1]
+    if wanted is not None and all(c in header for c in id_columns):
+        columns = [c for c in header if c in wanted]
+    else:  # all of them, so that a missing id column's error lists what the file has
+        columns = header
     try:
         df = pl.read_csv(
             path,
@@ -231,15 +271,23 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tup
             columns=columns,
             schema_overrides={c: pl.String for c in columns},
             infer_schema=False,
-            comment_prefix="#",
             raise_if_empty=True,
         )
     except Exception as exc:
         raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
+    df = pl.DataFrame([_blank_to_null(df[c]) for c in df.columns])
+    blank = df.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if blank.any():
+        filled = (~blank).arg_true()
+        last = int(filled[-1]) if len(filled) else -1
+        interior = blank.head(last + 1).arg_true()
+        if len(interior):
+            raise SchemaError(f"{path}: data row {interior[0]} is empty (a blank line?)")
+        df = df.head(last + 1)
     casts = []
     ids: dict[str, pl.Series] = {}
     for col in df.columns:
-        values = df[col].str.strip_chars()
+        values = df[col]
         if col == "weight" or (wanted is None and col in ("followers", "cost", "sponsored_share")):
             number = values.cast(pl.Float64, strict=False)
             bad = (number.is_null() & values.is_not_null()).arg_true()
@@ -260,10 +308,23 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tup
             casts.append(_csv_timestamps(path, values))
         else:
             casts.append(values.alias(col))
-    as_int = {col: values.cast(pl.Int64, strict=False) for col, values in ids.items()}
-    all_int = all(as_int[c].null_count() == ids[c].null_count() for c in ids)
-    casts.extend((as_int[c] if all_int else ids[c]).alias(c) for c in ids)
+    as_int = not string_ids and _integer_ids(ids)
+    casts.extend((ids[c].cast(pl.Int64) if as_int else ids[c]).alias(c) for c in ids)
     return pl.DataFrame(casts).select(df.columns)
+
+
+def _csv_separator(path: Path) -> str:
+    """Tab for ``.tsv`` names, comma for ``.csv``; for other names (a sniffed table) a tab when
+    the header line has a tab and no comma."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".tsv"):
+        return "\t"
+    if name.endswith(".csv"):
+        return ","
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        first = fh.readline()
+    return "\t" if b"\t" in first and b"," not in first else ","
 
 
 def _csv_timestamps(path: Path, values: pl.Series) -> pl.Series:
@@ -299,6 +360,8 @@ def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:
         )
     except Exception as exc:
         raise SchemaError(f"{path}: unreadable edge list ({_first_line(exc)})") from None
+    if lines.height == 0:
+        raise SchemaError(f"{path}: an empty file")
     if lines.width != 1:
         raise SchemaError(f"{path}: unreadable edge list (unexpected control characters)")
     lines = lines.with_row_index("line_no", offset=1).with_columns(pl.col("line").str.strip_chars())
@@ -327,12 +390,8 @@ def _read_edgelist(path: Path, src_col: str, dst_col: str) -> pl.DataFrame:
     has_weight = out["weight"].null_count() < out.height
     if not has_weight:
         out = out.drop("weight")
-    # Ids: integers when every id parses as one, strings otherwise.
-    casts = {}
-    for col in (src_col, dst_col):
-        as_int = out[col].cast(pl.Int64, strict=False)
-        casts[col] = as_int.null_count() == 0
-    if all(casts.values()):
+    # Ids: integers when every id is one written canonically, strings otherwise.
+    if _integer_ids({src_col: out[src_col], dst_col: out[dst_col]}):
         out = out.with_columns(pl.col(src_col).cast(pl.Int64), pl.col(dst_col).cast(pl.Int64))
     if has_weight:
         weight = out["weight"].cast(pl.Float64, strict=False)
@@ -546,7 +605,20 @@ def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
             f"{'strings' if id_type == pl.String else 'integers'}"
         )
     wanted = [c for c in NODE_COLUMNS if c in schema]
-    df = frame.select(wanted).collect()
+    for col in ("name", "topic"):
+        dtype = schema.get(col)
+        if dtype is not None and not (dtype in (pl.String, pl.Categorical, pl.Null) or isinstance(dtype, pl.Enum)
+                                      or dtype.is_numeric()):
+            raise SchemaError(f"{source}: column {col!r} has type {dtype}; expected strings")
+    try:
+        df = frame.select(wanted).collect()
+    except Exception as exc:
+        raise SchemaError(f"{source}: unreadable ({_first_line(exc)})") from None
+    if df.schema["id"] == pl.UInt64:
+        big = (df["id"] > 2**63 - 1).fill_null(False)
+        if big.any():
+            row = big.arg_true()[0]
+            raise SchemaError(f"{source}: column 'id': id {df['id'][row]} in data row {row} exceeds int64")
     df = df.with_columns(pl.col("id").cast(id_type))
     nulls = df["id"].is_null()
     if nulls.any():
@@ -555,7 +627,7 @@ def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
     if dup.any():
         row = dup.arg_true()[0]
         raise SchemaError(f"{source}: id {df['id'][row]!r} appears more than once (data row {row})")
-    numeric = {"followers": (0, None), "cost": (0, None), "sponsored_share": (0, 1)}
+    numeric = {"followers": (0, 2.0**63 - 1024), "cost": (0, None), "sponsored_share": (0, 1)}
     for col, (lo, hi) in numeric.items():
         if col not in df.columns:
             continue
@@ -569,6 +641,8 @@ def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
         if bad.any():
             row = bad.arg_true()[0]
             expect = f"in [{lo}, {hi}]" if hi is not None else f"finite and >= {lo}"
+            if col == "followers":
+                expect = "finite, >= 0 and below 2**63"
             raise SchemaError(f"{source}: column {col!r} value {values[row]} in data row {row} must be {expect}")
         df = df.with_columns(values.alias(col))
     if "followers" in df.columns:
