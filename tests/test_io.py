@@ -750,11 +750,6 @@ def bad_edges_parquet_is_a_directory(tmp_path):
     return [d], ["edges.parquet", "cannot read", "directory"]
 
 
-def bad_only_weight_zero(tmp_path):
-    p = _parquet(tmp_path / "zeros.parquet", src=[1, 2, 3], dst=[2, 3, 1], weight=[0.0, 0.0, 0.0])
-    return [p], ["zeros.parquet", "weight 0", "nothing to score"]
-
-
 def bad_node_followers_beyond_int64(tmp_path):
     e = _parquet(tmp_path / "e.parquet", src=[1, 2], dst=[2, 3])
     n = tmp_path / "bigf.csv"
@@ -788,7 +783,7 @@ BAD_INPUTS = [
     bad_ts_float, bad_ts_string, bad_ts_bool, bad_ts_negative, bad_ts_milliseconds, bad_ts_datetime_before_1970,
     bad_ts_csv_text, bad_ts_csv_beyond_2100,
     bad_blank_id_cell, bad_blank_line_between_rows, bad_unknown_columns_are_listed, bad_empty_edge_list,
-    bad_edges_parquet_is_a_directory, bad_only_weight_zero, bad_node_followers_beyond_int64,
+    bad_edges_parquet_is_a_directory, bad_node_followers_beyond_int64,
     bad_node_uint64_id_beyond_int64, bad_node_topic_of_lists,
 ]
 

@@ -389,16 +389,12 @@ def kind_tables(kinds, config: ScoringConfig):
 
 def summarise_rows(source: str, kinds, per_kind, n_rows: int, n_self_loops: int, n_zero: int) -> dict:
     """``{kind: rows}`` of the kinds present, most rows first (ties by name), after warning
-    about dropped self-loops and weight-0 rows; an :class:`EmptyGraphError` when no row is left
-    (every row a self-loop or of weight 0). Shared by the local build and the sharded load, so
-    both say the same."""
+    about dropped self-loops and weight-0 rows; an :class:`EmptyGraphError` when every row is a
+    self-loop. Shared by the local build and the sharded load, so both say the same."""
     if n_self_loops:
         warnings.warn(f"{source}: dropped {n_self_loops:,} self-loop(s)", stacklevel=3)
     if n_self_loops == n_rows:
         raise EmptyGraphError(f"{source}: every edge is a self-loop; nothing to score")
-    if n_self_loops + n_zero >= n_rows:
-        raise EmptyGraphError(
-            f"{source}: every edge is a self-loop or of weight 0 ({n_self_loops:,} and {n_zero:,}); nothing to score")
     if n_zero:
         warnings.warn(f"{source}: ignored {n_zero:,} row(s) of weight 0", stacklevel=3)
     present = sorted(np.flatnonzero(per_kind).tolist(), key=lambda i: (-per_kind[i], kinds[i]))
