@@ -234,6 +234,21 @@ def test_top_returns_at_most_n(world, top):
             assert frame.height == top
 
 
+def test_top_beyond_int64_returns_every_account(world):
+    """--top larger than the graph (even than int64, where polars' head overflowed) is every account."""
+    frame = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", 2**64, "-q").stdout)
+    assert frame.height == N_EDGE_ACCOUNTS + 1
+    assert_ranked(frame)
+
+
+@pytest.mark.parametrize("command", [["explain"], ["overlap", "1"]])
+def test_account_id_beyond_int64_is_not_in_the_graph(world, command):
+    """An integer id too large for int64 is reported like any other missing id (no TypeError)."""
+    result = run(command[0], world, *command[1:], "99999999999999999999", "-q")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: account id '99999999999999999999' is not in the graph"
+
+
 def test_top_is_a_prefix(world):
     short = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", "5", "-q").stdout)
     long = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", "10", "-q").stdout)
