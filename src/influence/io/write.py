@@ -4,9 +4,10 @@ A file output is written to a temporary file in the destination directory and re
 place only when complete, so a failure or an interruption never leaves a partial file.
 
 Temporary files are named ``.NAME.PID.XXXXXXXX.tmp`` (hidden, the final name, the writing
-process's id): an error, Ctrl-C or SIGTERM removes them at once; only a process killed outright
-(SIGKILL, power loss) can leave one, and the next write of the same ``NAME`` in that directory
-removes those whose process is gone (:func:`remove_stale_temps`).
+process's id, random letters, digits or ``_``): an error, Ctrl-C or SIGTERM removes them at
+once; only a process killed outright (SIGKILL, power loss) can leave one, and the next write
+of the same ``NAME`` in that directory removes those whose process is gone
+(:func:`remove_stale_temps`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +33,13 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}."
 
 
+def temp_name_pattern(path: Path) -> re.Pattern:
+    """The names of any process's temporary files for ``path``, ``.NAME.PID.XXXXXXXX.tmp``, with
+    ``PID`` captured. The random part has no dot, so ``.x.csv.2024.PID.XXXXXXXX.tmp`` (a
+    temporary file of ``x.csv.2024``) is not one of ``x.csv``'s."""
+    return re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -44,21 +53,21 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
     """Remove temporary files left beside ``path`` by writers that no longer run.
 
-    Matches ``.NAME.PID.*.tmp`` (see the module docstring) whose ``PID`` is not a live process
-    on this machine; files of live writers are kept. Returns the paths removed. Errors (a
-    directory that cannot be listed, a file removed meanwhile) are ignored: this is tidying.
+    Matches :func:`temp_name_pattern` (see the module docstring) whose ``PID`` is not a live
+    process on this machine; files of live writers, and of other names, are kept. Returns the
+    paths removed. Errors (a directory that cannot be listed, a file removed meanwhile) are
+    ignored: this is tidying.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    prefix = f".{path.name}."
+    pattern = temp_name_pattern(path)
     removed = []
     try:
-        candidates = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+        candidates = [(p, match) for p in directory.iterdir() if (match := pattern.fullmatch(p.name))]
     except OSError:
         return removed
-    for candidate in candidates:
-        pid = candidate.name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or _process_alive(int(pid)):
+    for candidate, match in candidates:
+        if _process_alive(int(match.group(1))):
             continue
         try:
             candidate.unlink()
