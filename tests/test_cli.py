@@ -375,6 +375,59 @@ def test_bad_input_leaves_existing_output_untouched(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "result.csv"]
 
 
+class _FailingStdout(io.BytesIO):
+    """A stdout whose every write fails with ``error``."""
+
+    def __init__(self, error: OSError):
+        super().__init__()
+        self.error = error
+
+    def write(self, data):
+        raise self.error
+
+
+def _rank_to_failing_stdout(world, monkeypatch, capsys, error):
+    """Run rank in this process (not CliRunner, which installs its own stdout) with a stdout
+    whose writes raise ``error``: (exit code, stderr)."""
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(_FailingStdout(error)))
+    monkeypatch.setattr(sys, "stderr", sys.stderr)  # click swaps it on a broken pipe: restored after
+    with pytest.raises(SystemExit) as exited:
+        main(["rank", str(world), "--format", "csv", "-q"], prog_name="influence")
+    return exited.value.code, capsys.readouterr().err
+
+
+def test_stdout_write_failure_is_one_error_line(world, monkeypatch, capsys):
+    """A full disk behind stdout (`> /dev/full`): one Error: line naming stdout, exit 1."""
+    import errno
+
+    code, err = _rank_to_failing_stdout(world, monkeypatch, capsys, OSError(errno.ENOSPC, "No space left on device"))
+    assert (code, err) == (1, "Error: stdout: cannot write (No space left on device)\n")
+
+
+def test_stdout_broken_pipe_exits_quietly(world, monkeypatch, capsys):
+    """A reader that went away (`| head -1`): nothing on stderr, as click does for EPIPE."""
+    code, err = _rank_to_failing_stdout(world, monkeypatch, capsys, BrokenPipeError(32, "Broken pipe"))
+    assert (code, err) == (1, "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE and SIGXFSZ as on Linux")
+def test_stdout_short_write_is_an_error_not_a_truncated_output(tmp_path, world):
+    """A file size limit cuts stdout short (the first write is partial, the next fails): the run
+    says so and exits 1 instead of leaving a truncated csv behind exit code 0."""
+    import resource
+
+    limit = 2048
+    out = tmp_path / "stdout.csv"
+    with open(out, "wb") as stdout:
+        proc = subprocess.run(
+            cli_command("module") + ["rank", str(world), "--segment", "all", "--top", "1000", "--format", "csv", "-q"],
+            stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert out.stat().st_size == limit, "the output is longer than the limit"
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "Error: stdout: cannot write (File too large)\n"
+
+
 # --------------------------------------------------------------------------------------------
 # filters, stderr, determinism
 

@@ -232,10 +232,22 @@ def _cut(text: str, width: int) -> str:
 
 
 def emit(data: bytes, output: str | os.PathLike | None) -> None:
-    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None."""
+    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None.
+
+    A stdout that fails (a full disk, a file size limit) raises :class:`InfluenceError`; a
+    broken pipe (a reader such as ``head`` that stopped) propagates as ``BrokenPipeError``,
+    which click turns into a quiet exit.
+    """
     if output is None or str(output) == "-":
         stream = sys.stdout.buffer
-        stream.write(data)
-        stream.flush()
+        try:
+            view = memoryview(data)
+            while view:  # a short write (a file size limit reached) leaves the rest unwritten
+                view = view[stream.write(view):]
+            stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise InfluenceError(f"stdout: cannot write ({exc.strerror or exc})") from None
     else:
         atomic_write_bytes(output, data)
