@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -330,6 +331,49 @@ def test_output_in_missing_directory_is_an_error(world, tmp_path):
     assert len(errors) == 1 and "no_such_dir" in errors[0]
     assert "Traceback" not in result.stderr
     assert not out.parent.exists()
+
+
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_output_through_a_symlink_writes_its_target(world, tmp_path, target_exists):
+    """--output naming a symlink replaces the file it points at (temp file beside the target),
+    and the link stays a link."""
+    (tmp_path / "links").mkdir()
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "result.csv"
+    if target_exists:
+        target.write_text("previous\n")
+    link = tmp_path / "links" / "result.csv"
+    link.symlink_to(Path("..") / "real" / "result.csv")
+    ok(world, "--format", "csv", "--output", link, "-q")
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_bytes() == ok(world, "--format", "csv", "-q").stdout_bytes
+    assert [p.name for p in (tmp_path / "links").iterdir()] == ["result.csv"]
+    assert [p.name for p in (tmp_path / "real").iterdir()] == ["result.csv"], "no temporary file left"
+
+
+def test_output_to_a_fifo_writes_into_it(world, tmp_path):
+    """--output naming an existing FIFO writes into it instead of renaming a file over it."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so that the writer's open returns
+    try:
+        ok(world, "--format", "csv", "--top", "3", "--output", fifo, "-q")  # less than a pipe's buffer
+        received = b""
+        while chunk := os.read(reader, 1 << 16):
+            received += chunk
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file"
+    assert received == ok(world, "--format", "csv", "--top", "3", "-q").stdout_bytes
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_output_to_devnull_leaves_the_device(world):
+    """--output /dev/null (run as root, a rename over it replaced the device by a file)."""
+    ok(world, "--format", "csv", "--output", os.devnull, "-q")
+    assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
+    directory = Path(os.devnull).parent
+    assert not list(directory.glob(f".{Path(os.devnull).name}.*.tmp")), "no temporary file left"
 
 
 def test_weights_beyond_float32_are_one_error_line_and_no_output(tmp_path):

@@ -1,7 +1,9 @@
 """Write result tables: csv, json, parquet or an aligned text table, atomically.
 
 A file output is written to a temporary file in the destination directory and renamed into
-place only when complete, so a failure or an interruption never leaves a partial file.
+place only when complete, so a failure or an interruption never leaves a partial file. A
+symlink is written through (the file it points at is replaced, in that file's directory); an
+existing path that is not a regular file (``/dev/null``, a FIFO) is written into directly.
 
 Temporary files are named ``.NAME.PID.XXXXXXXX.tmp`` (hidden, the final name, the writing
 process's id, random letters, digits or ``_``): an error, Ctrl-C or SIGTERM removes them at
@@ -90,12 +92,25 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    A symlink is followed: the file it points at is replaced and the link kept. An existing
+    path that is not a regular file (a device such as ``/dev/null``, a FIFO) is opened and
+    written directly, since a rename would replace it.
+    """
     path = Path(path)
-    directory = check_output_path(path)
-    remove_stale_temps(path)
+    check_output_path(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        try:
+            with open(path, "wb") as fh:
+                _write_all(fh, data)
+        except OSError as exc:
+            raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        return
+    target = Path(os.path.realpath(path))
+    remove_stale_temps(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
@@ -105,7 +120,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -231,6 +246,15 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _write_all(stream, data: bytes) -> None:
+    """Write all of ``data`` to the binary ``stream`` and flush it; a short write (a file size
+    limit reached) is followed by another, which raises the error."""
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view):]
+    stream.flush()
+
+
 def emit(data: bytes, output: str | os.PathLike | None) -> None:
     """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None.
 
@@ -239,12 +263,8 @@ def emit(data: bytes, output: str | os.PathLike | None) -> None:
     which click turns into a quiet exit.
     """
     if output is None or str(output) == "-":
-        stream = sys.stdout.buffer
         try:
-            view = memoryview(data)
-            while view:  # a short write (a file size limit reached) leaves the rest unwritten
-                view = view[stream.write(view):]
-            stream.flush()
+            _write_all(sys.stdout.buffer, data)
         except BrokenPipeError:
             raise
         except OSError as exc:
