@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from influence.cli import main
+from influence.io.write import atomic_write_bytes, temp_prefix
 
 from graphs import sample_edges  # noqa: E402  (tests/graphs.py)
 
@@ -374,6 +375,23 @@ def test_output_to_devnull_leaves_the_device(world):
     assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
     directory = Path(os.devnull).parent
     assert not list(directory.glob(f".{Path(os.devnull).name}.*.tmp")), "no temporary file left"
+
+
+def test_stale_temps_of_the_written_name_only(tmp_path):
+    """Writing x.csv removes its own stale temps (writer gone) and never the temps of another
+    name that starts like it (x.csv.2024's live writer), whatever its dotted fields look like."""
+    dead_pid = 2**22 + 1  # above Linux's largest pid_max: never a live process
+    stale = tmp_path / f".x.csv.{dead_pid}.abcd1234.tmp"
+    others = [tmp_path / (temp_prefix(tmp_path / "x.csv.2024") + "abcd1234.tmp"),  # a live writer
+              tmp_path / f".x.csv.2024.{dead_pid}.abcd1234.tmp",
+              tmp_path / f".x.csv.{dead_pid}.tmp",
+              tmp_path / f".x.csv.{dead_pid}.partial.abcd1234.tmp"]
+    for p in [stale, *others]:
+        p.write_text("partial")
+    atomic_write_bytes(tmp_path / "x.csv", b"data")
+    assert (tmp_path / "x.csv").read_bytes() == b"data"
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["x.csv", *(p.name for p in others)])
 
 
 def test_weights_beyond_float32_are_one_error_line_and_no_output(tmp_path):

@@ -822,26 +822,3 @@ def test_bad_option_value_is_usage_error(tmp_path, option, value):
     assert option in result.stderr
     assert result.stdout == ""
     assert list(out_dir.iterdir()) == []
-
-
-# --------------------------------------------------------------------------------------------
-# writing: temporary files
-
-
-def test_stale_temps_of_the_written_name_only(tmp_path):
-    """Writing x.csv removes its own stale temps (writer gone) and never the temps of another
-    name that starts like it (x.csv.2024's live writer), whatever its dotted fields look like."""
-    from influence.io.write import atomic_write_bytes, temp_prefix
-
-    dead_pid = 2**22 + 1  # above Linux's largest pid_max: never a live process
-    stale = tmp_path / f".x.csv.{dead_pid}.abcd1234.tmp"
-    others = [tmp_path / (temp_prefix(tmp_path / "x.csv.2024") + "abcd1234.tmp"),  # a live writer
-              tmp_path / f".x.csv.2024.{dead_pid}.abcd1234.tmp",
-              tmp_path / f".x.csv.{dead_pid}.tmp",
-              tmp_path / f".x.csv.{dead_pid}.partial.abcd1234.tmp"]
-    for p in [stale, *others]:
-        p.write_text("partial")
-    atomic_write_bytes(tmp_path / "x.csv", b"data")
-    assert (tmp_path / "x.csv").read_bytes() == b"data"
-    assert not stale.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["x.csv", *(p.name for p in others)])
