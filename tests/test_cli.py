@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from influence.cli import main
+from influence.io.write import atomic_write_bytes, temp_prefix
 
 from graphs import sample_edges  # noqa: E402  (tests/graphs.py)
 
@@ -234,6 +236,21 @@ def test_top_returns_at_most_n(world, top):
             assert frame.height == top
 
 
+def test_top_beyond_int64_returns_every_account(world):
+    """--top larger than the graph (even than int64, where polars' head overflowed) is every account."""
+    frame = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", 2**64, "-q").stdout)
+    assert frame.height == N_EDGE_ACCOUNTS + 1
+    assert_ranked(frame)
+
+
+@pytest.mark.parametrize("command", [["explain"], ["overlap", "1"]])
+def test_account_id_beyond_int64_is_not_in_the_graph(world, command):
+    """An integer id too large for int64 is reported like any other missing id (no TypeError)."""
+    result = run(command[0], world, *command[1:], "99999999999999999999", "-q")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: account id '99999999999999999999' is not in the graph"
+
+
 def test_top_is_a_prefix(world):
     short = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", "5", "-q").stdout)
     long = read_csv_text(ok(world, "--segment", "all", "--format", "csv", "--top", "10", "-q").stdout)
@@ -317,6 +334,66 @@ def test_output_in_missing_directory_is_an_error(world, tmp_path):
     assert not out.parent.exists()
 
 
+@pytest.mark.parametrize("target_exists", [True, False])
+def test_output_through_a_symlink_writes_its_target(world, tmp_path, target_exists):
+    """--output naming a symlink replaces the file it points at (temp file beside the target),
+    and the link stays a link."""
+    (tmp_path / "links").mkdir()
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "result.csv"
+    if target_exists:
+        target.write_text("previous\n")
+    link = tmp_path / "links" / "result.csv"
+    link.symlink_to(Path("..") / "real" / "result.csv")
+    ok(world, "--format", "csv", "--output", link, "-q")
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_bytes() == ok(world, "--format", "csv", "-q").stdout_bytes
+    assert [p.name for p in (tmp_path / "links").iterdir()] == ["result.csv"]
+    assert [p.name for p in (tmp_path / "real").iterdir()] == ["result.csv"], "no temporary file left"
+
+
+def test_output_to_a_fifo_writes_into_it(world, tmp_path):
+    """--output naming an existing FIFO writes into it instead of renaming a file over it."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so that the writer's open returns
+    try:
+        ok(world, "--format", "csv", "--top", "3", "--output", fifo, "-q")  # less than a pipe's buffer
+        received = b""
+        while chunk := os.read(reader, 1 << 16):
+            received += chunk
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file"
+    assert received == ok(world, "--format", "csv", "--top", "3", "-q").stdout_bytes
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_output_to_devnull_leaves_the_device(world):
+    """--output /dev/null (run as root, a rename over it replaced the device by a file)."""
+    ok(world, "--format", "csv", "--output", os.devnull, "-q")
+    assert stat.S_ISCHR(os.lstat(os.devnull).st_mode)
+    directory = Path(os.devnull).parent
+    assert not list(directory.glob(f".{Path(os.devnull).name}.*.tmp")), "no temporary file left"
+
+
+def test_stale_temps_of_the_written_name_only(tmp_path):
+    """Writing x.csv removes its own stale temps (writer gone) and never the temps of another
+    name that starts like it (x.csv.2024's live writer), whatever its dotted fields look like."""
+    dead_pid = 2**22 + 1  # above Linux's largest pid_max: never a live process
+    stale = tmp_path / f".x.csv.{dead_pid}.abcd1234.tmp"
+    others = [tmp_path / (temp_prefix(tmp_path / "x.csv.2024") + "abcd1234.tmp"),  # a live writer
+              tmp_path / f".x.csv.2024.{dead_pid}.abcd1234.tmp",
+              tmp_path / f".x.csv.{dead_pid}.tmp",
+              tmp_path / f".x.csv.{dead_pid}.partial.abcd1234.tmp"]
+    for p in [stale, *others]:
+        p.write_text("partial")
+    atomic_write_bytes(tmp_path / "x.csv", b"data")
+    assert (tmp_path / "x.csv").read_bytes() == b"data"
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["x.csv", *(p.name for p in others)])
+
+
 def test_weights_beyond_float32_are_one_error_line_and_no_output(tmp_path):
     edges = tmp_path / "huge.parquet"
     pl.DataFrame({"src": [1, 2, 3], "dst": [2, 3, 1], "kind": ["follow", "like", "share"],
@@ -358,6 +435,59 @@ def test_bad_input_leaves_existing_output_untouched(tmp_path):
     assert result.exit_code == 1
     assert out.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.parquet", "result.csv"]
+
+
+class _FailingStdout(io.BytesIO):
+    """A stdout whose every write fails with ``error``."""
+
+    def __init__(self, error: OSError):
+        super().__init__()
+        self.error = error
+
+    def write(self, data):
+        raise self.error
+
+
+def _rank_to_failing_stdout(world, monkeypatch, capsys, error):
+    """Run rank in this process (not CliRunner, which installs its own stdout) with a stdout
+    whose writes raise ``error``: (exit code, stderr)."""
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(_FailingStdout(error)))
+    monkeypatch.setattr(sys, "stderr", sys.stderr)  # click swaps it on a broken pipe: restored after
+    with pytest.raises(SystemExit) as exited:
+        main(["rank", str(world), "--format", "csv", "-q"], prog_name="influence")
+    return exited.value.code, capsys.readouterr().err
+
+
+def test_stdout_write_failure_is_one_error_line(world, monkeypatch, capsys):
+    """A full disk behind stdout (`> /dev/full`): one Error: line naming stdout, exit 1."""
+    import errno
+
+    code, err = _rank_to_failing_stdout(world, monkeypatch, capsys, OSError(errno.ENOSPC, "No space left on device"))
+    assert (code, err) == (1, "Error: stdout: cannot write (No space left on device)\n")
+
+
+def test_stdout_broken_pipe_exits_quietly(world, monkeypatch, capsys):
+    """A reader that went away (`| head -1`): nothing on stderr, as click does for EPIPE."""
+    code, err = _rank_to_failing_stdout(world, monkeypatch, capsys, BrokenPipeError(32, "Broken pipe"))
+    assert (code, err) == (1, "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE and SIGXFSZ as on Linux")
+def test_stdout_short_write_is_an_error_not_a_truncated_output(tmp_path, world):
+    """A file size limit cuts stdout short (the first write is partial, the next fails): the run
+    says so and exits 1 instead of leaving a truncated csv behind exit code 0."""
+    import resource
+
+    limit = 2048
+    out = tmp_path / "stdout.csv"
+    with open(out, "wb") as stdout:
+        proc = subprocess.run(
+            cli_command("module") + ["rank", str(world), "--segment", "all", "--top", "1000", "--format", "csv", "-q"],
+            stdout=stdout, stderr=subprocess.PIPE, timeout=300,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert out.stat().st_size == limit, "the output is longer than the limit"
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "Error: stdout: cannot write (File too large)\n"
 
 
 # --------------------------------------------------------------------------------------------

@@ -89,6 +89,6 @@ def shortlist(
         frame = frame.filter(pl.col(topic_column(scores, topic)) == topic)
     frame = frame.sort(["score", "id"], descending=[True, False], nulls_last=True)
     if top is not None:
-        frame = frame.head(top)
+        frame = frame.head(min(top, frame.height))  # polars' head takes at most a uint64
     frame = frame.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
     return frame

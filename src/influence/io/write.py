@@ -1,12 +1,15 @@
 """Write result tables: csv, json, parquet or an aligned text table, atomically.
 
 A file output is written to a temporary file in the destination directory and renamed into
-place only when complete, so a failure or an interruption never leaves a partial file.
+place only when complete, so a failure or an interruption never leaves a partial file. A
+symlink is written through (the file it points at is replaced, in that file's directory); an
+existing path that is not a regular file (``/dev/null``, a FIFO) is written into directly.
 
 Temporary files are named ``.NAME.PID.XXXXXXXX.tmp`` (hidden, the final name, the writing
-process's id): an error, Ctrl-C or SIGTERM removes them at once; only a process killed outright
-(SIGKILL, power loss) can leave one, and the next write of the same ``NAME`` in that directory
-removes those whose process is gone (:func:`remove_stale_temps`).
+process's id, random letters, digits or ``_``): an error, Ctrl-C or SIGTERM removes them at
+once; only a process killed outright (SIGKILL, power loss) can leave one, and the next write
+of the same ``NAME`` in that directory removes those whose process is gone
+(:func:`remove_stale_temps`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +35,13 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}."
 
 
+def temp_name_pattern(path: Path) -> re.Pattern:
+    """The names of any process's temporary files for ``path``, ``.NAME.PID.XXXXXXXX.tmp``, with
+    ``PID`` captured. The random part has no dot, so ``.x.csv.2024.PID.XXXXXXXX.tmp`` (a
+    temporary file of ``x.csv.2024``) is not one of ``x.csv``'s."""
+    return re.compile(re.escape(f".{path.name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -44,21 +55,21 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
     """Remove temporary files left beside ``path`` by writers that no longer run.
 
-    Matches ``.NAME.PID.*.tmp`` (see the module docstring) whose ``PID`` is not a live process
-    on this machine; files of live writers are kept. Returns the paths removed. Errors (a
-    directory that cannot be listed, a file removed meanwhile) are ignored: this is tidying.
+    Matches :func:`temp_name_pattern` (see the module docstring) whose ``PID`` is not a live
+    process on this machine; files of live writers, and of other names, are kept. Returns the
+    paths removed. Errors (a directory that cannot be listed, a file removed meanwhile) are
+    ignored: this is tidying.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    prefix = f".{path.name}."
+    pattern = temp_name_pattern(path)
     removed = []
     try:
-        candidates = [p for p in directory.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+        candidates = [(p, match) for p in directory.iterdir() if (match := pattern.fullmatch(p.name))]
     except OSError:
         return removed
-    for candidate in candidates:
-        pid = candidate.name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or _process_alive(int(pid)):
+    for candidate, match in candidates:
+        if _process_alive(int(match.group(1))):
             continue
         try:
             candidate.unlink()
@@ -81,12 +92,25 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    A symlink is followed: the file it points at is replaced and the link kept. An existing
+    path that is not a regular file (a device such as ``/dev/null``, a FIFO) is opened and
+    written directly, since a rename would replace it.
+    """
     path = Path(path)
-    directory = check_output_path(path)
-    remove_stale_temps(path)
+    check_output_path(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        try:
+            with open(path, "wb") as fh:
+                _write_all(fh, data)
+        except OSError as exc:
+            raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
+        return
+    target = Path(os.path.realpath(path))
+    remove_stale_temps(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise InfluenceError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
@@ -96,7 +120,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -222,11 +246,28 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _write_all(stream, data: bytes) -> None:
+    """Write all of ``data`` to the binary ``stream`` and flush it; a short write (a file size
+    limit reached) is followed by another, which raises the error."""
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view):]
+    stream.flush()
+
+
 def emit(data: bytes, output: str | os.PathLike | None) -> None:
-    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None."""
+    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None.
+
+    A stdout that fails (a full disk, a file size limit) raises :class:`InfluenceError`; a
+    broken pipe (a reader such as ``head`` that stopped) propagates as ``BrokenPipeError``,
+    which click turns into a quiet exit.
+    """
     if output is None or str(output) == "-":
-        stream = sys.stdout.buffer
-        stream.write(data)
-        stream.flush()
+        try:
+            _write_all(sys.stdout.buffer, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise InfluenceError(f"stdout: cannot write ({exc.strerror or exc})") from None
     else:
         atomic_write_bytes(output, data)
