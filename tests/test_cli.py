@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+import influence
 from influence.cli import main
 from influence.io.write import atomic_write_bytes, temp_prefix
 
@@ -623,3 +625,35 @@ def test_generate_variant_follows_only(tmp_path):
     result = CliRunner().invoke(main, ["generate", "--nodes", "1000", "--variant", "follows_only", "--out", str(tmp_path), "-q"])
     assert result.exit_code == 0 and result.stderr == ""
     assert pl.read_parquet(tmp_path / "edges.parquet")["kind"].unique().to_list() == ["follow"]
+
+
+def _generate(out, *args):
+    return CliRunner().invoke(main, ["generate", "--nodes", "1000", "--out", str(out), "-q", *args])
+
+
+def test_generate_over_a_world_replaces_it_whole(tmp_path):
+    """A world without node table written over one with: the old nodes.parquet goes too, else
+    `rank DIR` would read it beside the new edges."""
+    assert _generate(tmp_path, "--seed", "1").exit_code == 0
+    assert (tmp_path / "nodes.parquet").exists()
+    result = _generate(tmp_path, "--seed", "2", "--variant", "no_node_table")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges.parquet", "truth.parquet"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = influence.load(tmp_path)
+    assert graph.nodes is None
+    assert graph.n_nodes == pl.read_parquet(tmp_path / "truth.parquet").height
+
+
+def test_generate_that_cannot_replace_a_file_leaves_the_old_world(tmp_path):
+    assert _generate(tmp_path, "--seed", "1").exit_code == 0
+    (tmp_path / "nodes.parquet").unlink()
+    (tmp_path / "nodes.parquet").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet") if p.is_file()}
+    result = _generate(tmp_path, "--seed", "2")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: cannot write the world to {tmp_path}: nodes.parquet is a directory"]
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("*.parquet") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges.parquet", "nodes.parquet", "truth.parquet"]

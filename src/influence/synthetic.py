@@ -1037,6 +1037,9 @@ def generate_world(cfg: WorldConfig, out_dir: str | os.PathLike) -> dict:
     Writes ``edges.parquet``, ``nodes.parquet`` (unless ``cfg.node_table`` is False) and
     ``truth.parquet``. Every file is first written under a temporary name in ``out_dir`` and
     all are renamed into place only at the end, so an interrupted run leaves no partial file.
+    A world already in ``out_dir`` is replaced whole (its ``nodes.parquet`` is removed when this
+    world has no node table); a destination that is a directory fails the run before any file
+    is written.
 
     Parameters
     ----------
@@ -1070,6 +1073,13 @@ def generate_world(cfg: WorldConfig, out_dir: str | os.PathLike) -> dict:
     tmp = {name: out / f"{temp_prefix(final[name])}{tag}.tmp" for name in names}
     for name in names:
         remove_stale_temps(final[name])
+    # A world already in out_dir is replaced whole: its nodes.parquet would otherwise be read
+    # beside edges without a node table (``rank DIR`` picks it up). Checked before anything is
+    # written, so that a path that cannot be replaced fails the run with the old world intact.
+    stale = [out / "nodes.parquet"] if not cfg.node_table else []
+    for path in [*final.values(), *stale]:
+        if path.is_dir():
+            raise InfluenceError(f"cannot write the world to {out}: {path.name} is a directory")
     n_edges = 0
     try:
         followers = np.zeros(w.n, dtype=np.int64)
@@ -1081,6 +1091,8 @@ def generate_world(cfg: WorldConfig, out_dir: str | os.PathLike) -> dict:
         if cfg.node_table:
             pq.write_table(_node_table(w, followers), tmp["nodes"], compression="zstd")
         pq.write_table(_truth_table(w), tmp["truth"], compression="zstd")
+        for path in stale:
+            path.unlink(missing_ok=True)
         for name in names:
             os.replace(tmp[name], final[name])
     except OSError as exc:
