@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -805,3 +806,19 @@ def test_topic_filter_uses_community_names_when_every_topic_is_null():
         influence.shortlist(scores, "all", 5, topic="nope")
     with pytest.raises(influence.ConfigError, match=r"unknown topic 'nope'; the graph's community values include c:"):
         influence.plan(graph, 1e9, topic="nope", scores=scores)
+
+
+def test_an_account_known_only_by_its_reported_followers_is_not_mass():
+    """Breadth is measured on the audience in the graph: a node-table row with a huge follower
+    count and no edge is not mass (it was, with credibility 0, on empty concentration and lift)."""
+    sample = Path(__file__).resolve().parents[1] / "datasets" / "sample"
+    nodes = pl.read_parquet(sample / "nodes.parquet")
+    lonely = pl.DataFrame({"id": [999_999], "followers": [50_000], "topic": [nodes["topic"][0]]})
+    nodes = pl.concat([nodes, lonely.cast({c: nodes.schema[c] for c in lonely.columns})], how="diagonal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = influence.score(influence.load(sample / "edges.parquet", nodes=nodes), seed=0)
+    row = scores.filter(pl.col("id") == 999_999).row(0, named=True)
+    assert row["reach"] >= scores["reach"].quantile(0.999)  # the reach rules alone would make it mass
+    assert row["community_concentration"] == 0.0
+    assert row["segment"] != "mass"

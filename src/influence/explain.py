@@ -49,6 +49,8 @@ def _rules(row: dict, t) -> list[dict]:
     if t.engagement_authenticity_floor is not None:
         add("suspicious", "engagement authenticity below half the median", row["engagement_authenticity"],
             t.engagement_authenticity_floor, row["engagement_authenticity"] < t.engagement_authenticity_floor)
+    add("mass", "an audience seen in the graph (share in its main community above)", row["community_concentration"],
+        0.0, row["community_concentration"] > 0)
     if t.mass_max_lift is None:
         add("mass", "reach in the top 0.1% (mass whatever its audience's shape)", row["reach"],
             t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
