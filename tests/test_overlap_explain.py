@@ -188,3 +188,31 @@ def test_explain_shows_the_lift_rule_only_with_topics():
     without_topics = {r["rule"] for r in explain(influence.load(edges), 100)["rules"]}
     assert lift_rule not in without_topics
     assert "reach in the top 0.1% (mass whatever its audience's shape)" in without_topics
+
+
+def test_sketched_overlap_stays_within_the_exact_bounds():
+    """B's audience (20,000) inside A's (30,000), estimated from sketches over 20 seeds: the
+    estimates never claim more shared than B has, nor a union smaller than A alone."""
+    src_a, src_b = np.arange(10, 30_010), np.arange(10, 20_010)
+    edges = pl.DataFrame({"src": np.concatenate([src_a, src_b]),
+                          "dst": np.concatenate([np.zeros(src_a.size, np.int64), np.ones(src_b.size, np.int64)])})
+    graph = influence.load(edges)
+    for seed in range(20):
+        result = influence.overlap(graph, [0, 1], pair_exact_limit=0, exact_limit=0, seed=seed)
+        pair = result.pairs.row(0, named=True)
+        assert not pair["exact"] and not result.unique_audience_exact
+        assert pair["shared"] <= 20_000 and pair["share_of_smaller"] <= 1.0
+        assert 30_000 <= result.unique_audience <= 50_000
+
+
+def test_overlap_table_prints_ids_as_given(tmp_path):
+    """Ids are names, not quantities: the table prints 100001 (not 100,001), which the command
+    accepts back."""
+    path = tmp_path / "edges.parquet"
+    pl.DataFrame({"src": [1, 2, 3, 4], "dst": [100_001, 100_001, 100_002, 100_002]}).write_parquet(path)
+    result = CliRunner().invoke(main, ["overlap", str(path), "100001", "100002", "-q"])
+    assert result.exit_code == 0, result.stderr
+    pair = [line.split()[:2] for line in result.stdout.splitlines() if line.split()[:2] == ["100001", "100002"]]
+    assert pair and "100,001" not in result.stdout
+    again = CliRunner().invoke(main, ["overlap", str(path), *pair[0], "-q"])
+    assert again.exit_code == 0, again.stderr

@@ -111,8 +111,11 @@ def overlap(
                 union_sketch = _bottom_k(np.union1d(sa, sb), k)
                 in_both = np.isin(union_sketch, sa, assume_unique=True) & np.isin(union_sketch, sb, assume_unique=True)
                 jaccard = float(in_both.mean()) if union_sketch.size else 0.0
-                union = _kmv_size(union_sketch, k)
-                shared = jaccard * union
+                # estimates kept within what the exact sizes allow: the union holds the larger
+                # audience and at most both, the shared part at most the smaller
+                union = min(max(_kmv_size(union_sketch, k), float(max(sizes[a], sizes[b]))),
+                            float(sizes[a] + sizes[b]))
+                shared = min(jaccard * union, float(min(sizes[a], sizes[b])))
                 exact = False
             smaller = float(min(sizes[a], sizes[b]))
             pair_rows.append((a, b, shared, jaccard, shared / smaller if smaller else 0.0, exact))
@@ -122,7 +125,7 @@ def overlap(
         unique_exact = True
     else:
         merged = _bottom_k(np.unique(np.concatenate([sketch(i) for i in range(len(rows))])), k)
-        unique = _kmv_size(merged, k)
+        unique = min(max(_kmv_size(merged, k), float(sizes.max())), float(sizes.sum()))
         unique_exact = False
 
     id_list = graph.ids.gather(index)

@@ -194,20 +194,23 @@ def format_table(frame: pl.DataFrame, *, title: str | None = None, float_digits:
     """An aligned text table: numbers right-aligned, text left-aligned and cut to ``max_text``.
 
     With ``max_width`` (columns), the widest text columns are cut further (never below their
-    header or 6 characters) until every line fits.
+    header or 6 characters) until every line fits. Integers of 10,000 and more get thousands
+    separators, except in id columns (``id``, ``id_*``): an id is a name, to be copied back as
+    an argument, not a quantity.
     """
     headers = frame.columns
     cells: list[list[str]] = []
     numeric = [frame.schema[c].is_numeric() for c in headers]
+    quantity = [not (c == "id" or c.startswith("id_")) for c in headers]
     for row in frame.iter_rows():
         out = []
-        for value, is_num in zip(row, numeric):
+        for value, is_num, is_quantity in zip(row, numeric, quantity):
             if value is None:
                 text = "-"
             elif isinstance(value, float):
                 text = f"{value:.{float_digits}f}"
             elif isinstance(value, int) and not isinstance(value, bool) and is_num:
-                text = f"{value:,}" if abs(value) >= 10_000 else str(value)
+                text = f"{value:,}" if is_quantity and abs(value) >= 10_000 else str(value)
             else:
                 text = _cut(str(value), max_text)
             out.append(text)
