@@ -74,6 +74,8 @@ def test_overlap_rejects_unknown_and_repeated_ids():
         overlap(graph, [10, "10"])
     with pytest.raises(influence.ConfigError, match="not an integer"):
         overlap(graph, ["abc"])
+    with pytest.raises(influence.ConfigError, match="at least two account ids, got 1"):
+        overlap(graph, [10])
 
 
 def test_overlap_cli_exact_table(tmp_path):

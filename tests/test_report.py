@@ -223,6 +223,9 @@ def test_page_is_self_contained(sample_page):
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
                     "http://purl.org/dc/elements/1.1/", "http://creativecommons.org/ns#",
                     "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}, urls
+    # every inline <svg> tag has its attributes separated (a missing space is a parse error)
+    tags = re.findall(r"<svg\b[^>]*>", text)
+    assert tags and not [t for t in tags if re.search(r'="[^"]*"[^\s>/]', t)], tags[:2]
 
 
 def test_same_input_same_page_apart_from_timings(sample_page):

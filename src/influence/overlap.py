@@ -81,6 +81,8 @@ def overlap(
     if sketch_size < 16:
         raise ConfigError(f"sketch_size must be at least 16, got {sketch_size}")
     index = account_indices(graph.ids, ids)
+    if index.size < 2:
+        raise ConfigError(f"overlap needs at least two account ids, got {index.size}")
     if np.unique(index).size != index.size:
         raise ConfigError("an account id is listed twice")
     layer = graph.attention

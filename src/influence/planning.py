@@ -22,6 +22,7 @@ larger accounts cost less per follower), and flagged in ``cost_estimated``.
 from __future__ import annotations
 
 import heapq
+import numbers
 import re
 
 import numpy as np
@@ -40,6 +41,9 @@ PLAN_GOALS = ("awareness", "engagement", "conversion")
 #: Estimated price of a sponsored post: COST_PER_FOLLOWER * followers ** COST_EXPONENT.
 COST_PER_FOLLOWER = 0.05
 COST_EXPONENT = 0.9
+#: Relative slack of the budget comparisons, for costs that do not add up exactly in binary
+#: floating point (three creators at 0.1 fit a budget of 0.3).
+BUDGET_ROUNDING = 1e-9
 PLAN_COLUMNS = (
     "pick", "id", "name", "segment", "tier", "followers", "cost", "cost_estimated",
     "marginal_reach", "cumulative_reach", "cumulative_cost", "credibility",
@@ -63,9 +67,9 @@ def parse_mix(mix) -> dict:
     for segment, count in items:
         if segment not in SEGMENTS:
             raise ConfigError(f"--mix names unknown segment {segment!r}; expected one of {', '.join(SEGMENTS)}")
-        if not isinstance(count, int) or count < 0:
+        if not isinstance(count, numbers.Integral) or isinstance(count, (bool, np.bool_)) or count < 0:
             raise ConfigError(f"--mix count for {segment} must be a non-negative integer, got {count!r}")
-        out[segment] = count
+        out[segment] = int(count)
     return out
 
 
@@ -97,7 +101,8 @@ def plan(
     """Choose creators within ``budget`` (same unit as ``cost``) that maximise the goal's reach.
 
     Returns one row per pick in pick order with ``PLAN_COLUMNS``; ``marginal_reach`` is what the
-    pick added to the objective, ``cumulative_cost`` never exceeds ``budget``. Candidates are the
+    pick added to the objective, ``cumulative_cost`` never exceeds ``budget`` (but for a relative
+    ``BUDGET_ROUNDING`` of floating-point sums: three costs of 0.1 fit 0.3). Candidates are the
     accounts of ``segments`` (plus ``suspicious`` ones when ``exclude_suspicious`` is False),
     restricted to ``topic`` when given, at most ``mix[segment]`` of each segment.
 
@@ -105,8 +110,15 @@ def plan(
     the two greedy passes are its phases, and the passes' loops move its bar (first the gain of
     every candidate, then the budget spent).
     """
-    if not isinstance(budget, (int, float)) or isinstance(budget, bool) or not np.isfinite(budget) or budget <= 0:
+    if (not isinstance(budget, numbers.Real) or isinstance(budget, (bool, np.bool_))
+            or not np.isfinite(budget) or budget <= 0):
         raise ConfigError(f"budget must be a positive number, got {budget!r}")
+    unknown = sorted(set(segments) - set(SEGMENTS))
+    if unknown:
+        raise ConfigError(f"segments names unknown segment(s) {', '.join(map(repr, unknown))}; "
+                          f"expected some of {', '.join(SEGMENTS)}")
+    budget = float(budget)
+    limit = budget * (1.0 + BUDGET_ROUNDING)
     if goal not in PLAN_GOALS:
         raise ConfigError(f"goal must be one of {', '.join(PLAN_GOALS)}, got {goal!r}")
     limits = parse_mix(mix)
@@ -128,7 +140,7 @@ def plan(
     else:
         cost_estimated = np.ones(graph.n_nodes, dtype=bool)
         cost = estimated_cost
-    candidate &= cost <= budget
+    candidate &= cost <= limit
 
     layer = graph.attention
     person_weight, quality = _objective_inputs(graph, scores, goal)
@@ -154,7 +166,7 @@ def plan(
         while heap:
             _, c, gain = heapq.heappop(heap)
             seg = segment_of[c]
-            if spent + cost[c] > budget or taken[seg] >= limits.get(seg, np.inf):
+            if spent + cost[c] > limit or taken[seg] >= limits.get(seg, np.inf):
                 continue
             if fresh[c] != round_no:  # stale: re-evaluate lazily (submodularity keeps it an upper bound)
                 gain = coverage_gain(layer.in_indptr, layer.in_indices, c, quality[c], person_weight, best)

@@ -293,7 +293,7 @@ def _svg(fig, FigureCanvasSVG, salt: str) -> str:
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{rename(m.group(1))}"', text)
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{rename(m.group(1))}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{rename(m.group(1))})", text)
-    return f'<svg id="{salt}-svg"' + text
+    return f'<svg id="{salt}-svg" ' + text  # text starts with the next attribute
 
 
 def _style():

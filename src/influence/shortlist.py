@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+
+import numpy as np
 import polars as pl
 
 from .config import AUTO_GOAL_BY_SEGMENT, GOAL_WEIGHTS, GOALS
@@ -80,7 +83,7 @@ def shortlist(
     """
     if segment != "all" and segment not in SEGMENTS:
         raise ConfigError(f"segment must be one of {', '.join(SEGMENTS)} or all, got {segment!r}")
-    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 0):
+    if top is not None and (not isinstance(top, numbers.Integral) or isinstance(top, (bool, np.bool_)) or top < 0):
         raise ConfigError(f"top must be a non-negative integer, got {top!r}")
     frame = scores.with_columns(goal_score(goal, segment))
     if segment != "all":
@@ -89,6 +92,6 @@ def shortlist(
         frame = frame.filter(pl.col(topic_column(scores, topic)) == topic)
     frame = frame.sort(["score", "id"], descending=[True, False], nulls_last=True)
     if top is not None:
-        frame = frame.head(min(top, frame.height))  # polars' head takes at most a uint64
+        frame = frame.head(min(int(top), frame.height))  # polars' head takes at most a uint64
     frame = frame.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int64))
     return frame
