@@ -743,11 +743,18 @@ def bad_empty_edge_list(tmp_path):
     return [p], ["nothing.txt", "an empty file"]
 
 
-def bad_edges_parquet_is_a_directory(tmp_path):
-    d = tmp_path / "hive"
-    (d / "edges.parquet").mkdir(parents=True)
-    _parquet(d / "edges.parquet" / "part-0.parquet", src=[1, 2], dst=[2, 3])
-    return [d], ["edges.parquet", "cannot read", "directory"]
+def bad_trailing_row_without_ids(tmp_path):
+    """Not a blank line: the row has a note, so its missing ids are an error, not ignored."""
+    p = tmp_path / "noted.csv"
+    p.write_text("src,dst,note\n1,2,a\n,,hello\n")
+    return [p], ["noted.csv", "'src'", "null", "row 1"]
+
+
+def bad_node_csv_id_not_written_as_an_integer(tmp_path):
+    e = _parquet(tmp_path / "e.parquet", src=[1, 2], dst=[2, 3])
+    n = tmp_path / "padded.csv"
+    n.write_text("id,name\n001,a\n2,b\n")
+    return [e, "--nodes", n], ["padded.csv", "'id'", "'001'", "row 0", "integer"]
 
 
 def bad_node_followers_beyond_int64(tmp_path):
@@ -783,7 +790,8 @@ BAD_INPUTS = [
     bad_ts_float, bad_ts_string, bad_ts_bool, bad_ts_negative, bad_ts_milliseconds, bad_ts_datetime_before_1970,
     bad_ts_csv_text, bad_ts_csv_beyond_2100,
     bad_blank_id_cell, bad_blank_line_between_rows, bad_unknown_columns_are_listed, bad_empty_edge_list,
-    bad_edges_parquet_is_a_directory, bad_node_followers_beyond_int64,
+    bad_trailing_row_without_ids, bad_node_csv_id_not_written_as_an_integer,
+    bad_node_followers_beyond_int64,
     bad_node_uint64_id_beyond_int64, bad_node_topic_of_lists,
 ]
 
@@ -939,3 +947,65 @@ def test_node_csv_ids_follow_the_edges_string_ids(tmp_path):
         scores = influence.score(influence.load(e, nodes=n))
     names = dict(zip(scores["id"].to_list(), scores["name"].to_list()))
     assert names == {"1": "one", "2": "two", "alice": None, "bob": None}
+    # the sharded load reads the node table the same way
+    from influence.backends import LocalBackend
+    from influence.backends.sharded import load_sharded
+
+    parquet = tmp_path / "mixed.parquet"
+    pl.read_csv(e, schema_overrides={"src": pl.String, "dst": pl.String}).write_parquet(parquet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sharded = load_sharded(LocalBackend(2), parquet, nodes=n)
+    assert sharded.nodes["id"].dtype == pl.String
+    assert dict(zip(sharded.nodes["id"].to_list(), sharded.nodes["name"].to_list())) == names
+
+
+
+def test_edges_parquet_as_a_directory_of_parts(tmp_path, reference_scores):
+    """``DIR/edges.parquet`` may be a directory of part files (as Spark and Dask write it): the
+    local load reads it as the sharded one does."""
+    from influence.backends import LocalBackend
+    from influence.backends.sharded import load_sharded
+
+    edges = sample_edges()
+    parts = tmp_path / "world" / "edges.parquet"
+    parts.mkdir(parents=True)
+    edges.head(1000).write_parquet(parts / "part-0.parquet")
+    edges.slice(1000).write_parquet(parts / "part-1.parquet")
+    assert_same_scores(scores_of(tmp_path / "world"), reference_scores)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sharded = influence.score(load_sharded(LocalBackend(2), tmp_path / "world"))
+    assert_same_scores(sharded.select(CORE).sort("id"), reference_scores)
+
+
+def test_gzipped_tab_separated_file_without_suffix(tmp_path, reference_scores):
+    p = tmp_path / "graph"
+    sample_edges().write_csv(tmp_path / "plain.tsv", separator="\t")
+    p.write_bytes(gzip.compress((tmp_path / "plain.tsv").read_bytes()))
+    assert_same_scores(scores_of(p), reference_scores)
+
+
+def test_node_followers_up_to_int64_max(tmp_path):
+    edges = pl.DataFrame({"src": [1, 2], "dst": [2, 3]})
+    graph = influence.load(edges, nodes=pl.DataFrame({"id": [1], "followers": [2**63 - 1]}))
+    assert graph.nodes["followers"].to_list() == [2**63 - 1, None, None]
+
+
+
+def test_a_file_the_system_cannot_read_is_one_error_naming_it(tmp_path, monkeypatch):
+    """Permissions, I/O errors (as root no file is unreadable, so the read is made to fail)."""
+    import influence.io.read as read
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    p = tmp_path / "graph"
+    p.write_text("src,dst\n1,2\n")
+    monkeypatch.setattr(read, "_sniff", refuse)
+    with pytest.raises(influence.SchemaError, match=r"graph: cannot read \(Permission denied\)$"):
+        influence.load(p)
+    monkeypatch.setattr(read, "_read_csv", refuse)
+    (tmp_path / "nodes.csv").write_text("id\n1\n")
+    with pytest.raises(influence.SchemaError, match=r"nodes.csv: cannot read \(Permission denied\)$"):
+        influence.load(pl.DataFrame({"src": [1], "dst": [2]}), nodes=tmp_path / "nodes.csv")

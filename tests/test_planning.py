@@ -174,6 +174,9 @@ def test_costs_that_add_up_to_the_budget_fit_it():
     candidates = ["mass", "micro", "other"]
     assert plan(graph, 0.3, scores=scores, segments=candidates).height == 3
     assert plan(graph, 0.2999, scores=scores, segments=candidates).height == 2
+    # the slack is rounding, not a share of the budget: a cost 9e-10 (relative) above it does not fit
+    assert plan(graph, 0.1 * (1 - 9e-10), scores=scores, segments=candidates).height == 0
+    assert plan(graph, 0.2 * (1 - 1e-12), scores=scores, segments=candidates).height == 1
 
 
 @pytest.mark.parametrize("budget", [np.int64(5000), np.float32(5000.0), 5000])
@@ -187,6 +190,7 @@ def test_numpy_numbers_are_numbers(sample, budget):
     ({"segments": ("mass", "foo")}, "unknown segment.*'foo'"),
     ({"mix": {"mass": True}}, "--mix count for mass must be a non-negative integer, got True"),
     ({"mix": {"mass": 1.5}}, "non-negative integer"),
+    ({"segments": "mass,micro"}, "unknown segment.*'mass,micro'"),
 ])
 def test_bad_plan_arguments_are_config_errors(sample, kwargs, message):
     graph, scores = sample

@@ -822,3 +822,16 @@ def test_an_account_known_only_by_its_reported_followers_is_not_mass():
     assert row["reach"] >= scores["reach"].quantile(0.999)  # the reach rules alone would make it mass
     assert row["community_concentration"] == 0.0
     assert row["segment"] != "mass"
+    rules = influence.explain(influence.load(sample / "edges.parquet", nodes=nodes), 999_999)["rules"]
+    assert [r["passed"] for r in rules if r["rule"].startswith("an audience seen in the graph")] == [False]
+
+    # liked by 300 accounts, followed by none: an audience in the graph (concentration, measured
+    # on follows, is still 0), so the reach rules decide as before
+    edges = pl.read_parquet(sample / "edges.parquet")
+    fans = np.random.default_rng(1).choice(nodes["id"].head(nodes.height - 1).to_numpy(), 300, replace=False)
+    likes = pl.DataFrame({"src": fans, "dst": [999_999] * 300, "kind": ["like"] * 300, "weight": [1.0] * 300})
+    edges = pl.concat([edges, likes.cast({c: edges.schema[c] for c in likes.columns})], how="diagonal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        liked = influence.score(influence.load(edges, nodes=nodes), seed=0).filter(pl.col("id") == 999_999)
+    assert liked["community_concentration"][0] == 0.0 and liked["segment"][0] == "mass"

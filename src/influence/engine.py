@@ -259,6 +259,7 @@ def _score_graph(graph: Graph, config: ScoringConfig, diag: Diagnostics, announc
         thresholds=thresholds,
         lift=comm.lift,
         resharers=resharers,
+        observed_audience=graph.attention.in_degree,
     )
     tier, diag.tier_mode = assign_tiers(followers, config, has_reported)
     names = graph.nodes["name"] if graph.nodes is not None and "name" in graph.nodes.columns else None

@@ -33,8 +33,9 @@ def _percentile(column: pl.Series, value) -> float | None:
     return float(np.mean(values < value))
 
 
-def _rules(row: dict, t) -> list[dict]:
-    """The segment rules applied to one account, each with value, threshold and outcome."""
+def _rules(row: dict, t, observed_audience: int) -> list[dict]:
+    """The segment rules applied to one account, each with value, threshold and outcome;
+    ``observed_audience``: the accounts that attend to it in the graph."""
     rules = []
 
     def add(segment, text, value, threshold, passed):
@@ -49,8 +50,8 @@ def _rules(row: dict, t) -> list[dict]:
     if t.engagement_authenticity_floor is not None:
         add("suspicious", "engagement authenticity below half the median", row["engagement_authenticity"],
             t.engagement_authenticity_floor, row["engagement_authenticity"] < t.engagement_authenticity_floor)
-    add("mass", "an audience seen in the graph (share in its main community above)", row["community_concentration"],
-        0.0, row["community_concentration"] > 0)
+    add("mass", "an audience seen in the graph (accounts attending to it, not only a reported count) above",
+        observed_audience, 0, observed_audience > 0)
     if t.mass_max_lift is None:
         add("mass", "reach in the top 0.1% (mass whatever its audience's shape)", row["reach"],
             t.mass_core_reach_cut, row["reach"] >= t.mass_core_reach_cut)
@@ -132,7 +133,7 @@ def explain(graph, account, config: ScoringConfig | None = None, **overrides) ->
         "followers": row["followers"],
         "scores": {name: entry(name) for name in SCORES},
         "components": {group: {name: entry(name) for name in names} for group, names in COMPONENTS.items()},
-        "rules": _rules(row, diag.segment_thresholds),
+        "rules": _rules(row, diag.segment_thresholds, int(graph.attention.in_degree[index])),
         "spread_sampling": _spread_sampling(diag.spread, row, graph.n_nodes),
         "credibility_model": _credibility_model(diag, row),
         "unavailable": list(diag.unavailable),

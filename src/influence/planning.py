@@ -41,9 +41,6 @@ PLAN_GOALS = ("awareness", "engagement", "conversion")
 #: Estimated price of a sponsored post: COST_PER_FOLLOWER * followers ** COST_EXPONENT.
 COST_PER_FOLLOWER = 0.05
 COST_EXPONENT = 0.9
-#: Relative slack of the budget comparisons, for costs that do not add up exactly in binary
-#: floating point (three creators at 0.1 fit a budget of 0.3).
-BUDGET_ROUNDING = 1e-9
 PLAN_COLUMNS = (
     "pick", "id", "name", "segment", "tier", "followers", "cost", "cost_estimated",
     "marginal_reach", "cumulative_reach", "cumulative_cost", "credibility",
@@ -101,8 +98,9 @@ def plan(
     """Choose creators within ``budget`` (same unit as ``cost``) that maximise the goal's reach.
 
     Returns one row per pick in pick order with ``PLAN_COLUMNS``; ``marginal_reach`` is what the
-    pick added to the objective, ``cumulative_cost`` never exceeds ``budget`` (but for a relative
-    ``BUDGET_ROUNDING`` of floating-point sums: three costs of 0.1 fit 0.3). Candidates are the
+    pick added to the objective, ``cumulative_cost`` never exceeds ``budget`` but for the rounding
+    of its floating-point sum (one unit in the last place of ``budget`` per pick, so that three
+    costs of 0.1 fit 0.3). Candidates are the
     accounts of ``segments`` (plus ``suspicious`` ones when ``exclude_suspicious`` is False),
     restricted to ``topic`` when given, at most ``mix[segment]`` of each segment.
 
@@ -113,12 +111,14 @@ def plan(
     if (not isinstance(budget, numbers.Real) or isinstance(budget, (bool, np.bool_))
             or not np.isfinite(budget) or budget <= 0):
         raise ConfigError(f"budget must be a positive number, got {budget!r}")
+    if isinstance(segments, str):
+        segments = (segments,)
     unknown = sorted(set(segments) - set(SEGMENTS))
     if unknown:
         raise ConfigError(f"segments names unknown segment(s) {', '.join(map(repr, unknown))}; "
                           f"expected some of {', '.join(SEGMENTS)}")
     budget = float(budget)
-    limit = budget * (1.0 + BUDGET_ROUNDING)
+    ulp = float(np.spacing(budget))  # a sum of k costs may round up by about k of these
     if goal not in PLAN_GOALS:
         raise ConfigError(f"goal must be one of {', '.join(PLAN_GOALS)}, got {goal!r}")
     limits = parse_mix(mix)
@@ -140,7 +140,7 @@ def plan(
     else:
         cost_estimated = np.ones(graph.n_nodes, dtype=bool)
         cost = estimated_cost
-    candidate &= cost <= limit
+    candidate &= cost <= budget
 
     layer = graph.attention
     person_weight, quality = _objective_inputs(graph, scores, goal)
@@ -166,7 +166,7 @@ def plan(
         while heap:
             _, c, gain = heapq.heappop(heap)
             seg = segment_of[c]
-            if spent + cost[c] > limit or taken[seg] >= limits.get(seg, np.inf):
+            if spent + cost[c] > budget + ulp * (len(picks) + 1) or taken[seg] >= limits.get(seg, np.inf):
                 continue
             if fresh[c] != round_no:  # stale: re-evaluate lazily (submodularity keeps it an upper bound)
                 gain = coverage_gain(layer.in_indptr, layer.in_indices, c, quality[c], person_weight, best)

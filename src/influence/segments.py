@@ -8,9 +8,9 @@ and a 50M-account graph are treated alike. The rules, in order of precedence:
     one, and at least 2) whose audience authenticity or engagement authenticity is below half the
     median of such accounts, or whose engagement comes mostly (>= 50%) from a reciprocal ring.
 ``mass``
-    a meaningful audience, reach in the top ``1 - mass_quantile`` and an audience seen in the
-    graph (not only a reported follower count) spread over communities: no community holds half
-    of it and, when the communities are the node table's
+    a meaningful audience, some of it seen in the graph (an account that attends to it, not
+    only a reported follower count), reach in the top ``1 - mass_quantile`` and an audience
+    spread over communities: no community holds half of it and, when the communities are the node table's
     topics, its largest community is less than ``MASS_MAX_LIFT`` times as common in it as in all
     audiences (``community_lift``). Reach in the top 0.1% is mass whatever the share of its
     largest community; with topics only if its lift is below ``MASS_MAX_LIFT``. The lift is not
@@ -181,8 +181,14 @@ def assign_segments(
     thresholds: SegmentThresholds,
     lift: np.ndarray | None = None,
     resharers: np.ndarray | None = None,
+    observed_audience: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Segment of every account (object array of ``SEGMENTS`` names); see the module doc."""
+    """Segment of every account (object array of ``SEGMENTS`` names); see the module doc.
+
+    ``audience`` may include follower counts that only the node table reports;
+    ``observed_audience`` (default ``audience``) counts the accounts that attend to each account
+    in the graph, which mass needs.
+    """
     t = thresholds
     n = reach.shape[0]
     segment = np.full(n, "other", dtype=object)
@@ -193,8 +199,8 @@ def assign_segments(
     if t.engagement_authenticity_floor is not None:
         suspicious |= sized & (engagement_authenticity < t.engagement_authenticity_floor)
     # breadth is measured on the audience seen in the graph: an account known only by a reported
-    # follower count (concentration 0: no audience to measure) shows none
-    seen = concentration > 0
+    # follower count shows none
+    seen = (audience if observed_audience is None else observed_audience) > 0
     spread = seen & (concentration < t.mass_max_concentration)
     core = seen & (reach >= t.mass_core_reach_cut)
     if t.mass_max_lift is not None:

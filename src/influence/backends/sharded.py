@@ -77,7 +77,7 @@ from ..graph import (
     WeightOverflowError, check_finite_weights, kind_tables, summarise_rows, weight_overflow_message,
 )
 from ..memory import BASE_BYTES, format_size, memory_error, needed_bytes, parse_size
-from ..io.read import _format_of, _scan_parquet, _scan_table, _validate_edges, _validate_nodes
+from ..io.read import _format_of, _scan_parquet, _validate_edges, edge_files, read_node_table
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
 from ..kernels.propagation import (
@@ -111,32 +111,15 @@ class Piece:
 
 
 def _parquet_files(path: Path) -> tuple[list[Path], Path | None, str]:
-    """Edge files, default node table and source name of ``path`` (see :func:`plan_pieces`)."""
-    if not path.exists():
-        raise SchemaError(f"{path}: no such file or directory")
-    nodes = None
-    if path.is_dir():
-        edges = path / "edges.parquet"
-        if edges.exists():
-            if (path / "nodes.parquet").is_file():
-                nodes = path / "nodes.parquet"
-            path = edges
-        else:
-            files = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith((".parquet", ".pq")))
-            if not files:
-                raise SchemaError(f"{path}: directory has no edges.parquet and no .parquet files")
-            return files, None, str(path)
-    if path.is_dir():  # edges.parquet as a directory of part files
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith((".parquet", ".pq")))
-        if not files:
-            raise SchemaError(f"{path}: directory has no .parquet files")
-        return files, nodes, str(path)
-    if _format_of(path) not in ("parquet", "sniff"):
+    """Edge files, default node table and source name of ``path`` (:func:`edge_files`), which
+    must be Parquet here."""
+    files, nodes, source = edge_files(path)
+    if len(files) == 1 and _format_of(files[0]) not in ("parquet", "sniff"):
         raise SchemaError(
-            f"{path}: the dask backend reads Parquet edges (a file, a directory with edges.parquet, or a "
+            f"{files[0]}: the dask backend reads Parquet edges (a file, a directory with edges.parquet, or a "
             "directory of .parquet files); convert this file to Parquet or use --backend local"
         )
-    return [path], nodes, str(path)
+    return files, nodes, source
 
 
 def check_sharded_input(path) -> None:
@@ -1017,14 +1000,7 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
 
     if nodes is None:
         nodes = node_default
-    node_table = None
-    if nodes is not None:
-        if isinstance(nodes, (str, os.PathLike)):
-            node_table = _validate_nodes(_scan_table(Path(nodes)), str(nodes), id_type)
-        elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
-            node_table = _validate_nodes(nodes.lazy(), "<nodes DataFrame>", id_type)
-        else:
-            raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
+    node_table = read_node_table(nodes, id_type)[0] if nodes is not None else None
     timings["read"] = time.perf_counter() - started
 
     # distinct ids: per shard, then a tree on the workers; the client gathers the sorted union

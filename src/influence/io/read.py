@@ -96,18 +96,14 @@ def read_input(
     """
     node_default = None
     if isinstance(edges, (str, os.PathLike)):
-        path = Path(edges)
-        if not path.exists():
-            raise SchemaError(f"{path}: no such file or directory")
-        if path.is_dir():
-            edge_file = path / "edges.parquet"
-            if not edge_file.exists():
-                raise SchemaError(f"{path}: directory has no edges.parquet")
-            if (path / "nodes.parquet").exists():
-                node_default = path / "nodes.parquet"
-            path = edge_file
-        source = str(path)
-        frame = _scan_edges(path, src_col, dst_col)
+        files, node_default, source = edge_files(Path(edges))
+        if len(files) == 1 and source == str(files[0]):
+            frame = _scan_edges(files[0], src_col, dst_col)
+        else:  # Parquet part files
+            with _readable(Path(source)):
+                for file in files:
+                    _scan_parquet(file)
+            frame = pl.scan_parquet(files)
     elif isinstance(edges, (pl.DataFrame, pl.LazyFrame)):
         source = "<DataFrame>"
         frame = edges.lazy()
@@ -120,16 +116,57 @@ def read_input(
         nodes = node_default
     node_table, nodes_source = None, None
     if nodes is not None:
-        if isinstance(nodes, (str, os.PathLike)):
-            nodes_source = str(nodes)
-            node_frame = _scan_table(Path(nodes), string_ids=edge_table.schema["src"] == pl.String)
-        elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
-            nodes_source = "<nodes DataFrame>"
-            node_frame = nodes.lazy()
-        else:
-            raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
-        node_table = _validate_nodes(node_frame, nodes_source, edge_table.schema["src"])
+        node_table, nodes_source = read_node_table(nodes, edge_table.schema["src"])
     return RawInput(edge_table, node_table, source, nodes_source, kinds, kind_table, ts_range)
+
+
+def edge_files(path: Path) -> tuple[list[Path], Path | None, str]:
+    """The edge files at ``path``, the node table beside them (or None) and the name errors
+    give the edges: a file; a directory with ``edges.parquet`` (a file, or a directory of
+    Parquet part files) and optionally ``nodes.parquet``; or a directory of Parquet part files
+    (``nodes.parquet`` is never read as edges). The local and the sharded load both read this.
+    """
+    if not path.exists():
+        raise SchemaError(f"{path}: no such file or directory")
+    nodes = None
+    if path.is_dir():
+        edges = path / "edges.parquet"
+        if edges.exists():
+            if (path / "nodes.parquet").is_file():
+                nodes = path / "nodes.parquet"
+            path = edges
+        else:
+            files = _parquet_parts(path)
+            if not files:
+                raise SchemaError(f"{path}: directory has no edges.parquet and no other .parquet files")
+            return files, None, str(path)
+    if path.is_dir():  # edges.parquet as a directory of part files
+        files = _parquet_parts(path)
+        if not files:
+            raise SchemaError(f"{path}: directory has no .parquet files")
+        return files, nodes, str(path)
+    return [path], nodes, str(path)
+
+
+def _parquet_parts(directory: Path) -> list[Path]:
+    with _readable(directory):
+        return sorted(p for p in directory.iterdir()
+                      if p.is_file() and p.name.lower().endswith((".parquet", ".pq")) and p.name != "nodes.parquet")
+
+
+def read_node_table(nodes, id_type) -> tuple[pl.DataFrame, str]:
+    """The validated node table at ``nodes`` (a path, or a polars DataFrame/LazyFrame) for edges
+    whose ids are ``id_type`` (``pl.Int64`` or ``pl.String``), and the name errors give it. A CSV
+    node table's ids are read as the edges' type: CSV has no types."""
+    if isinstance(nodes, (str, os.PathLike)):
+        source = str(nodes)
+        frame = _scan_table(Path(nodes), id_type=id_type)
+    elif isinstance(nodes, (pl.DataFrame, pl.LazyFrame)):
+        source = "<nodes DataFrame>"
+        frame = nodes.lazy()
+    else:
+        raise SchemaError(f"nodes must be a path or a polars DataFrame, got {type(nodes).__name__}")
+    return _validate_nodes(frame, source, id_type), source
 
 
 def _format_of(path: Path) -> str:
@@ -150,22 +187,26 @@ def _sniff(path: Path) -> str:
         head = fh.read(4)
     if head == b"PAR1":
         return "parquet"
-    if head[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as fh:
-            first = fh.readline()
-    else:
-        with open(path, "rb") as fh:
-            first = fh.readline()
+    first = _header_line(path)
     if first[:1] in (b"#", b"%") or not (b"," in first or b"\t" in first):
         return "edgelist"
     return "csv"
 
 
-def _scan_table(path: Path, string_ids: bool = False) -> pl.LazyFrame:
+def _header_line(path: Path) -> bytes:
+    """The first line of a text file, decompressed when it is gzip (told by its magic bytes, not
+    its name)."""
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as fh:
+        return fh.readline()
+
+
+def _scan_table(path: Path, id_type=None) -> pl.LazyFrame:
     """A lazy frame over a Parquet or CSV/TSV file (node tables and headed edge tables).
 
-    ``string_ids``: the edges' ids are strings, so a CSV's ``id`` column stays text even when
-    every value looks like an integer (CSV has no types; the edges decide).
+    ``id_type``: the edges' id type, which a CSV's ``id`` column is read as (CSV has no types;
+    the edges decide); None infers it.
     """
     if not path.exists():
         raise SchemaError(f"{path}: no such file")
@@ -178,7 +219,7 @@ def _scan_table(path: Path, string_ids: bool = False) -> pl.LazyFrame:
         if fmt == "parquet":
             return _scan_parquet(path)
         if fmt == "csv":
-            return _read_csv(path, string_ids=string_ids).lazy()
+            return _read_csv(path, id_type=id_type).lazy()
     raise SchemaError(f"{path}: cannot read a table from a plain edge list; use Parquet or CSV")
 
 
@@ -204,15 +245,18 @@ def _readable(path: Path):
         raise SchemaError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def _non_canonical_integers(values: pl.Series) -> pl.Series:
+    """Rows of the text ``values`` that are not an int64 written canonically (``-12``, ``7``;
+    not ``007``, ``+7``, ``7.0``); missing values are not counted."""
+    canonical = values.cast(pl.Int64, strict=False).cast(pl.String) == values
+    return (~canonical.fill_null(values.is_null())).arg_true()
+
+
 def _integer_ids(columns: dict[str, pl.Series]) -> bool:
-    """True when every value of the text id ``columns`` is an int64 written canonically
-    (``-12``, ``7``), so that reading them as integers changes no id: ``007``, ``+7`` and
-    ``7.0`` are other accounts than ``7`` and keep all ids text."""
-    for values in columns.values():
-        as_int = values.cast(pl.Int64, strict=False)
-        if not (as_int.cast(pl.String) == values).fill_null(values.is_null()).all():
-            return False
-    return True
+    """True when every value of the text id ``columns`` is an int64 written canonically, so that
+    reading them as integers changes no id: ``007``, ``+7`` and ``7.0`` are other accounts than
+    ``7`` and keep all ids text."""
+    return all(len(_non_canonical_integers(values)) == 0 for values in columns.values())
 
 
 def _blank_to_null(values: pl.Series) -> pl.Series:
@@ -243,12 +287,13 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
 
 
 def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tuple[str, ...] = ("id",),
-              string_ids: bool = False) -> pl.DataFrame:
+              id_type=None) -> pl.DataFrame:
     """Read a headed CSV/TSV; only the ``wanted`` columns (all when None), every value as text.
 
     Types are settled afterwards over whole columns (the ``id_columns`` become Int64 only when
-    every value of all of them is an integer written canonically, see :func:`_integer_ids`, and
-    ``string_ids`` is false), so a late row never fails an inference made on the first rows and
+    every value of all of them is an integer written canonically, see :func:`_integer_ids`;
+    ``id_type`` imposes a type instead: text, or integers, where a value that is not one written
+    canonically is an error naming its row), so a late row never fails an inference made on the first rows and
     columns the engine does not use are never parsed. Cells are stripped; an empty or blank cell
     is missing. ``#`` starts no comment (``#python`` is an id). Blank lines at the end are
     ignored; a blank line between rows is an error naming its row.
@@ -277,6 +322,10 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tup
         raise SchemaError(f"{path}: unreadable CSV ({_first_line(exc)})") from None
     df = pl.DataFrame([_blank_to_null(df[c]) for c in df.columns])
     blank = df.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if blank.any() and len(columns) < len(header):  # blank in the columns read: in all of them?
+        whole = pl.read_csv(path, separator=separator, infer_schema=False, raise_if_empty=True)
+        whole = pl.DataFrame([_blank_to_null(whole[c]) for c in whole.columns])
+        blank = whole.select(pl.all_horizontal(pl.all().is_null())).to_series()
     if blank.any():
         filled = (~blank).arg_true()
         last = int(filled[-1]) if len(filled) else -1
@@ -308,7 +357,13 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None = None, id_columns: tup
             casts.append(_csv_timestamps(path, values))
         else:
             casts.append(values.alias(col))
-    as_int = not string_ids and _integer_ids(ids)
+    if id_type == pl.Int64:
+        for col, values in ids.items():
+            bad = _non_canonical_integers(values)
+            if len(bad):
+                raise SchemaError(f"{path}: column {col!r} value {values[bad[0]]!r} in data row {bad[0]} is not an "
+                                  "integer as written in the edges' ids (digits, an optional '-', no leading zero)")
+    as_int = id_type == pl.Int64 or (id_type is None and _integer_ids(ids))
     casts.extend((ids[c].cast(pl.Int64) if as_int else ids[c]).alias(c) for c in ids)
     return pl.DataFrame(casts).select(df.columns)
 
@@ -321,9 +376,7 @@ def _csv_separator(path: Path) -> str:
         return "\t"
     if name.endswith(".csv"):
         return ","
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        first = fh.readline()
+    first = _header_line(path)
     return "\t" if b"\t" in first and b"," not in first else ","
 
 
@@ -633,6 +686,17 @@ def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
             continue
         if not df.schema[col].is_numeric():
             raise SchemaError(f"{source}: column {col!r} has type {df.schema[col]}; expected numbers")
+        if col == "followers" and df.schema[col] in _INT_TYPES:  # counts as given, exactly
+            bad = df[col] < 0
+            if df.schema[col] == pl.UInt64:
+                bad = df[col] > 2**63 - 1
+            bad = bad.fill_null(False)
+            if bad.any():
+                row = bad.arg_true()[0]
+                raise SchemaError(f"{source}: column 'followers' value {df[col][row]} in data row {row} "
+                                  "must be >= 0 and below 2**63")
+            df = df.with_columns(pl.col(col).cast(pl.Int64))
+            continue
         values = df[col].cast(pl.Float64)
         bad = values.is_nan() | values.is_infinite() | (values < lo)
         if hi is not None:
@@ -645,7 +709,7 @@ def _validate_nodes(frame: pl.LazyFrame, source: str, id_type) -> pl.DataFrame:
                 expect = "finite, >= 0 and below 2**63"
             raise SchemaError(f"{source}: column {col!r} value {values[row]} in data row {row} must be {expect}")
         df = df.with_columns(values.alias(col))
-    if "followers" in df.columns:
+    if "followers" in df.columns and df.schema["followers"] != pl.Int64:
         df = df.with_columns(pl.col("followers").round(0).cast(pl.Int64))
     if "verified" in df.columns:
         if df.schema["verified"] != pl.Boolean:
