@@ -43,7 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 HIGGS = REPO_ROOT.parent / "shared" / "datasets" / "real" / "higgs_twitter" / "edges.parquet"
 SAMPLE = REPO_ROOT / "datasets" / "sample"
 needs_dask = pytest.mark.skipif(distributed is None,
-                                reason="dask[distributed] is not installed (pip install 'influence[dask]')")
+                                reason="dask[distributed] is not installed (python -m pip install '.[dask]')")
 
 
 def _score(path, **kwargs) -> pl.DataFrame:
@@ -660,7 +660,7 @@ def scheduler(tmp_path_factory):
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1, as a user starts them;
     yields the scheduler's address. Every process is stopped (by its own pid) afterwards."""
     if distributed is None or shutil.which("dask") is None:
-        pytest.skip("dask[distributed] is not installed (pip install 'influence[dask]')")
+        pytest.skip("dask[distributed] is not installed (python -m pip install '.[dask]')")
     d = tmp_path_factory.mktemp("cluster")
     env = _worker_env()
     scheduler_file = d / "scheduler.json"

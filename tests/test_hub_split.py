@@ -327,7 +327,7 @@ def test_sharded_walks_with_hubs_are_bitwise_local(hub_world, n_shards):
     assert n_shards < 5 or "attention" in spread
 
 
-@pytest.mark.skipif(distributed is None, reason="dask[distributed] is not installed (pip install 'influence[dask]')")
+@pytest.mark.skipif(distributed is None, reason="dask[distributed] is not installed (python -m pip install '.[dask]')")
 def test_dask_worker_processes_with_hubs_are_bitwise_local(hub_world, monkeypatch):
     """The same walks on two Dask worker processes: the group plans, hub values and block sums
     travel pickled between processes."""

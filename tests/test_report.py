@@ -321,14 +321,14 @@ def test_segment_summary_counts_and_bought_share():
 def test_missing_matplotlib_is_one_clear_error(monkeypatch, sample_page, tmp_path):
     graph, scores, diag, _ = sample_page
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(InfluenceError, match=r"pip install 'influence\[report\]'"):
+    with pytest.raises(InfluenceError, match=r"pip install '\.\[report\]'"):
         build_report(graph, scores, diag)
     out = tmp_path / "r.html"
     result = run("report", SAMPLE, "-o", out)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "Error: the HTML report needs matplotlib, which is not installed; "
-        "install it with: python -m pip install 'influence[report]'"]
+        "install it with: python -m pip install '.[report]' (from the influence checkout)"]
     assert not out.exists()
 
 

@@ -77,7 +77,7 @@ def require_matplotlib():
     except ImportError:
         raise InfluenceError(
             "the HTML report needs matplotlib, which is not installed; "
-            "install it with: python -m pip install 'influence[report]'"
+            "install it with: python -m pip install '.[report]' (from the influence checkout)"
         ) from None
     return Figure, FigureCanvasSVG
 

@@ -5,7 +5,7 @@ stays where it was built and every step on it runs there. Task arguments that ar
 fetched by the worker from the worker that holds them (worker to worker); the client only
 gathers what :meth:`DaskBackend.gather` is asked for.
 
-Dask is an optional dependency (``pip install 'influence[dask]'``).
+Dask is an optional dependency (``python -m pip install '.[dask]'``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _import_distributed():
     except ImportError:
         raise InfluenceError(
             "the dask backend needs Dask distributed, which is not installed; "
-            "install it with: pip install 'influence[dask]'"
+            "install it with: python -m pip install '.[dask]' (from the influence checkout)"
         ) from None
     return distributed
 
