@@ -1009,3 +1009,13 @@ def test_a_file_the_system_cannot_read_is_one_error_naming_it(tmp_path, monkeypa
     (tmp_path / "nodes.csv").write_text("id\n1\n")
     with pytest.raises(influence.SchemaError, match=r"nodes.csv: cannot read \(Permission denied\)$"):
         influence.load(pl.DataFrame({"src": [1], "dst": [2]}), nodes=tmp_path / "nodes.csv")
+
+
+
+def test_column_names_for_a_plain_edge_list_are_an_error(tmp_path):
+    """An edge list has no header: --src-col/--dst-col would be silently ignored (and a header
+    line read as an edge), so naming columns is an error."""
+    p = tmp_path / "edges.txt"
+    p.write_text("1 2\n2 3\n")
+    result = invoke(p, "--src-col", "follower", "--dst-col", "followee")
+    assert_user_error(result, "edges.txt", "no header", "--src-col")

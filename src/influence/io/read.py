@@ -232,6 +232,9 @@ def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
             return _scan_parquet(path)
         if fmt == "csv":
             return _read_csv(path, (src_col, dst_col, "kind", "weight", "ts"), (src_col, dst_col)).lazy()
+        if (src_col, dst_col) != ("src", "dst"):
+            raise SchemaError(f"{path}: a plain edge list has no header, so no columns to name with "
+                              "--src-col/--dst-col (they apply to Parquet and CSV)")
         return _read_edgelist(path, src_col, dst_col).lazy()
 
 
