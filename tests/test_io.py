@@ -718,7 +718,6 @@ def bad_ts_csv_beyond_2100(tmp_path):
     return [p], ["tsus.csv", "'ts'", "row 1", "microseconds"]
 
 
-
 def bad_blank_id_cell(tmp_path):
     p = tmp_path / "blankid.csv"
     p.write_text("src,dst\n1,2\n ,3\n3,1\n")

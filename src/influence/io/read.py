@@ -182,6 +182,12 @@ def _format_of(path: Path) -> str:
     return "sniff"
 
 
+def _format(path: Path) -> str:
+    """``parquet``, ``csv`` or ``edgelist``: by the name's suffix, else by the content."""
+    fmt = _format_of(path)
+    return _sniff(path) if fmt == "sniff" else fmt
+
+
 def _sniff(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -213,9 +219,7 @@ def _scan_table(path: Path, id_type=None) -> pl.LazyFrame:
     if path.is_dir():
         raise SchemaError(f"{path}: is a directory, expected a table file")
     with _readable(path):
-        fmt = _format_of(path)
-        if fmt == "sniff":
-            fmt = _sniff(path)
+        fmt = _format(path)
         if fmt == "parquet":
             return _scan_parquet(path)
         if fmt == "csv":
@@ -225,9 +229,7 @@ def _scan_table(path: Path, id_type=None) -> pl.LazyFrame:
 
 def _scan_edges(path: Path, src_col: str, dst_col: str) -> pl.LazyFrame:
     with _readable(path):
-        fmt = _format_of(path)
-        if fmt == "sniff":
-            fmt = _sniff(path)
+        fmt = _format(path)
         if fmt == "parquet":
             return _scan_parquet(path)
         if fmt == "csv":
