@@ -197,6 +197,9 @@ def test_page_has_the_map_both_shortlists_segments_input_and_timings(sample_page
         assert [r[1] for r in rows] == [f"{prefix}{i}" for i in range(1, expected.height + 1)]
         assert [r[3] for r in rows] == [str(i) for i in expected["id"]], "same accounts, same order as rank"
         assert page.use_in[f"shortlist-{seg}"] == expected.height
+        # column 11 is the expected spread that reach is made of (not the exposures recursion)
+        assert [float(r[11].replace(",", "")) for r in rows] == pytest.approx(
+            expected["expected_spread"].to_list(), rel=1e-2, abs=0.01)
         for tag, account, score in ((r[1], r[2], r[9]) for r in rows):
             assert f'id="tag-{tag}"' in text, f"{tag} is labelled on the map"
             assert f"<title>{tag} {account}: score {score}</title>" in text, "its name shows on hover"

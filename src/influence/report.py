@@ -55,7 +55,7 @@ TABLE_COLUMNS = (
     ("tier", "tier", "text"), ("followers", "followers", "int"), ("reach", "reach", "score"),
     ("credibility", "credibility", "score"), ("peer_influence", "peer influence", "score"),
     ("score", "score", "score"), ("audience", "audience", "int"),
-    ("expected_exposures", "expected exposures", "real"), ("engagement_rate", "engagement rate", "real"),
+    ("expected_spread", "expected spread", "real"), ("engagement_rate", "engagement rate", "real"),
     ("audience_authenticity", "audience authenticity", "score"),
     ("engagement_authenticity", "engagement authenticity", "score"), ("pod_score", "pod score", "score"),
     ("loyal_share", "loyal share", "score"), ("trust", "trust", "score"), ("community", "community", "text"),
