@@ -544,6 +544,39 @@ def test_dask_cluster_failure_is_an_influence_error():
 
 
 @needs_dask
+def test_a_worker_that_dies_is_a_cluster_failure_not_a_hang():
+    """Tasks are pinned to their worker; a killed worker process is restarted by its nanny under
+    a new address, so the pinned task would never run and gather waited for ever."""
+    import signal
+    import threading
+
+    from influence.backends.dask import DaskBackend
+
+    backend = DaskBackend(workers=2)
+    outcome = []
+    try:
+        pids = backend.client.run(os.getpid)
+        handle = backend.submit(_slow, 30, shard=1)
+        time.sleep(1.0)
+        os.kill(pids[backend.workers[1]], signal.SIGKILL)
+
+        def wait():
+            try:
+                outcome.append(backend.gather([handle]))
+            except influence.InfluenceError as exc:
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        waiter.join(timeout=60)
+        assert not waiter.is_alive(), "gather still waits for the dead worker's task"
+    finally:
+        backend.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], influence.InfluenceError), outcome
+    assert "the cluster failed during the run" in str(outcome[0]) and "no output was written" in str(outcome[0])
+
+
+@needs_dask
 def test_cli_stage_failure_on_a_dask_worker_is_one_error_line(monkeypatch, tmp_path):
     """`influence rank --cluster` whose stage worker fails in a stage: one `Error:` line, exit 1,
     no output. The workers run in this process, so the failing kernel is patched here."""

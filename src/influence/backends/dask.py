@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 import os
 import re
+import threading
 
 from ..errors import InfluenceError
 from . import Backend
@@ -43,6 +44,31 @@ def _cluster_failures() -> tuple:
     from distributed.scheduler import KilledWorker
 
     return (KilledWorker, OSError, TimeoutError, concurrent.futures.CancelledError)
+
+
+def _all_done(futures) -> threading.Event:
+    """An event set once every one of ``futures`` is done (finished, failed or cancelled)."""
+    finished, lock, remaining = threading.Event(), threading.Lock(), [len(futures)]
+
+    def one_done(_future):
+        with lock:
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                finished.set()
+
+    if not futures:
+        finished.set()
+    for future in futures:
+        future.add_done_callback(one_done)
+    return finished
+
+
+class _ClusterFailure(Exception):
+    """A pinned worker left the cluster while its tasks were awaited."""
+
+
+#: Seconds between checks that the workers holding awaited tasks are still in the cluster.
+WORKER_CHECK_SECONDS = 2.0
 
 
 def _worker_version():
@@ -143,7 +169,11 @@ class DaskBackend(Backend):
         self._memory_limits = [int(info["workers"][w].get("memory_limit") or 0) or None for w in self.workers]
         import influence
 
-        versions = client.run(_worker_version)
+        try:
+            versions = client.run(_worker_version)
+        except _cluster_failures() as exc:  # a worker died while the cluster started
+            self.close()
+            raise self._failure(exc) from None
         wrong = {w: v for w, v in versions.items() if v != influence.__version__}
         if wrong:
             self.close()
@@ -180,15 +210,27 @@ class DaskBackend(Backend):
                 for i in range(n_out)]
 
     def gather(self, handles) -> list:
+        """The values of ``handles``. Tasks are pinned to their worker, so a worker that leaves
+        (dies, or is restarted by its nanny under a new address) would leave them waiting for
+        ever: every ``WORKER_CHECK_SECONDS`` of waiting the pinned workers are looked up, and one
+        that is gone is a cluster failure."""
         client = self._live()
+        handles = list(handles)
         try:
-            return client.gather(list(handles))
-        except _cluster_failures() as exc:  # the cluster, not the data or the engine, failed
-            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            raise InfluenceError(
-                f"{self.name}: the cluster failed during the run ({type(exc).__name__}{': ' + reason if reason else ''}); "
-                "no output was written"
-            ) from None
+            finished = _all_done(_import_distributed().futures_of(handles))
+            while not finished.wait(WORKER_CHECK_SECONDS):
+                alive = set(client.scheduler_info(n_workers=-1)["workers"])
+                lost = [w for w in self.workers if w not in alive]
+                if lost:
+                    raise _ClusterFailure(f"worker {lost[0]} left the cluster")
+            return client.gather(handles)
+        except (*_cluster_failures(), _ClusterFailure) as exc:  # the cluster, not the data or the engine, failed
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: BaseException) -> InfluenceError:
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        kind = "" if isinstance(exc, _ClusterFailure) else type(exc).__name__ + (": " if reason else "")
+        return InfluenceError(f"{self.name}: the cluster failed during the run ({kind}{reason}); no output was written")
 
     def close(self) -> None:
         client, cluster = getattr(self, "client", None), self._cluster
