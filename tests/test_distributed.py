@@ -749,3 +749,29 @@ def test_higgs_twitter_on_real_cluster_matches_local(scheduler):
 
 def test_sharded_stats_of_a_local_graph_is_none(planted):
     assert sharded_stats(influence.load(planted)) is None
+
+
+@needs_dask
+def test_an_interrupt_while_the_local_cluster_starts_leaves_nothing_for_dask_exit_hook(monkeypatch):
+    """Ctrl-C inside LocalCluster(): the half-started cluster stayed registered and distributed's
+    exit hook printed an AssertionError traceback after our one Error line."""
+    from distributed.deploy.spec import SpecCluster
+
+    import influence.backends.dask as dask_backend
+
+    closed = []
+
+    class HalfStarted:
+        def close(self, timeout=None):
+            closed.append(timeout)
+            raise AssertionError("Status.init")
+
+    def interrupted(**kwargs):
+        SpecCluster._instances.add(half)
+        raise KeyboardInterrupt
+
+    half = HalfStarted()
+    monkeypatch.setattr(distributed, "LocalCluster", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        dask_backend._start_local_cluster(distributed, 2, 1)
+    assert closed and half not in SpecCluster._instances

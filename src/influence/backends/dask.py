@@ -97,14 +97,24 @@ def _start_local_cluster(distributed, n_workers: int, threads: int):
     name, and this process's environment is restored once the workers have started.
     """
     import dask
+    from distributed.deploy.spec import SpecCluster
 
     prior = os.environ.get(WORKER_THREADS_VAR)
+    started = set(SpecCluster._instances)
     try:
         with dask.config.set({f"distributed.nanny.pre-spawn-environ.{WORKER_THREADS_VAR}": str(threads)}):
             return distributed.LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 silence_logs=50,  # logging.CRITICAL: keep stderr for the engine's own lines
             )
+    except BaseException:  # Ctrl-C or SIGTERM while it starts: close what was started, quietly
+        for cluster in set(SpecCluster._instances) - started:
+            try:
+                cluster.close(timeout=5)
+            except BaseException:  # half started (status init): distributed's exit hook would fail on it
+                pass
+            SpecCluster._instances.discard(cluster)
+        raise
     finally:
         if prior is None:
             os.environ.pop(WORKER_THREADS_VAR, None)
