@@ -103,7 +103,7 @@ def read_input(
             with _readable(Path(source)):
                 for file in files:
                     _scan_parquet(file)
-            frame = pl.scan_parquet(files)
+            frame = _concat_parts([pl.scan_parquet(f) for f in files])
     elif isinstance(edges, (pl.DataFrame, pl.LazyFrame)):
         source = "<DataFrame>"
         frame = edges.lazy()
@@ -152,6 +152,21 @@ def _parquet_parts(directory: Path) -> list[Path]:
     with _readable(directory):
         return sorted(p for p in directory.iterdir()
                       if p.is_file() and p.name.lower().endswith((".parquet", ".pq")) and p.name != "nodes.parquet")
+
+
+def _concat_parts(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """Parquet part files as one frame, as the sharded load reads them: each part on its own
+    terms (a part without ``kind`` holds follows, one without ``weight`` weighs 1; a missing
+    ``ts`` is unknown), extra columns and integer widths reconciled."""
+    schemas = [part.collect_schema() for part in parts]
+    filled = []
+    for part, schema in zip(parts, schemas):
+        if "kind" not in schema and any("kind" in other for other in schemas):
+            part = part.with_columns(pl.lit("follow").alias("kind"))
+        if "weight" not in schema and any("weight" in other for other in schemas):
+            part = part.with_columns(pl.lit(1.0).alias("weight"))
+        filled.append(part)
+    return pl.concat(filled, how="diagonal_relaxed")
 
 
 def read_node_table(nodes, id_type) -> tuple[pl.DataFrame, str]:
