@@ -428,8 +428,19 @@ def test_sharded_errors(tmp_path, planted):
     # a bad row is reported with its file and row range
     bad = tmp_path / "bad.parquet"
     pl.DataFrame({"src": [1, 2, 3, 4], "dst": [2, 3, 4, 1], "weight": [1.0, 1.0, -1.0, 1.0]}).write_parquet(bad)
-    with pytest.raises(SchemaError, match=r"bad.parquet \(rows 2-3\): column 'weight' is negative"):
+    with pytest.raises(SchemaError, match=r"bad.parquet: column 'weight' is negative in data row 2 "):
         load_sharded(LocalBackend(2), bad)
+    # a row in a later piece (row groups of 1,000) is named by its row in the file, as locally
+    late = tmp_path / "late.parquet"
+    weight = np.ones(3000)
+    weight[2500] = -1.0
+    pl.DataFrame({"src": np.arange(3000), "dst": (np.arange(3000) + 1) % 3000, "weight": weight}).write_parquet(
+        late, row_group_size=1000)
+    with pytest.raises(SchemaError) as local:
+        influence.load(late)
+    with pytest.raises(SchemaError) as sharded:
+        load_sharded(LocalBackend(3), late)
+    assert str(sharded.value) == str(local.value) and "data row 2500 " in str(local.value)
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     pl.DataFrame({"src": [1], "dst": [2]}).write_parquet(mixed / "a.parquet")

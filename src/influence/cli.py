@@ -109,9 +109,9 @@ def main():
 def _input_options(fn):
     fn = click.option("--max-memory", default=None,
                       help="Stop with an error when the run would need more than this (e.g. 8G); "
-                           "default: the memory the machine has available. With --backend dask: "
-                           "the stage worker's need (it holds the whole graph); default: that "
-                           "worker's memory limit.")(fn)
+                           "default: the memory the machine has available. With --backend dask "
+                           "(rank, report): the stage worker's need (it holds the whole graph); "
+                           "default: that worker's memory limit.")(fn)
     fn = click.option("--dst-col", default="dst", show_default=True, help="Column holding the account attended to.")(fn)
     fn = click.option("--src-col", default="src", show_default=True, help="Column holding the account paying attention.")(fn)
     fn = click.option("--nodes", "nodes", type=click.Path(dir_okay=False), default=None,

@@ -105,10 +105,6 @@ class Piece:
     offset: int
     length: int
 
-    @property
-    def label(self) -> str:
-        return f"{self.path} (rows {self.offset}-{self.offset + self.length - 1})"
-
 
 def _parquet_files(path: Path) -> tuple[list[Path], Path | None, str]:
     """Edge files, default node table and source name of ``path`` (:func:`edge_files`), which
@@ -178,7 +174,7 @@ def plan_pieces(path, n_shards: int) -> tuple[list[Piece], Path | None, str]:
 
 def _read_piece(piece: Piece, src_col: str, dst_col: str) -> dict:
     frame = pl.scan_parquet(piece.path).slice(piece.offset, piece.length)
-    edges, kinds, table, ts_range = _validate_edges(frame, piece.label, src_col, dst_col)
+    edges, kinds, table, ts_range = _validate_edges(frame, str(piece.path), src_col, dst_col, first_row=piece.offset)
     return {"edges": edges, "kinds": kinds, "kind_table": table, "ts_range": ts_range}
 
 

@@ -482,7 +482,9 @@ def _first_line(exc: Exception) -> str:
     return text[0][:200] if text else type(exc).__name__
 
 
-def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str) -> pl.DataFrame:
+def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str, first_row: int = 0) -> pl.DataFrame:
+    """The checked edge table of ``frame``; errors name rows counted from ``first_row`` (a
+    piece of a file read alone names the file's rows)."""
     try:
         schema = frame.collect_schema()
     except Exception as exc:
@@ -539,7 +541,7 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
                 "datetimes or dates"
             )
     # Checked in a query of its own: the column is never held beside the edge table.
-    ts_range = _check_timestamps(frame, ts_type, source) if has_ts else None
+    ts_range = _check_timestamps(frame, ts_type, source, first_row) if has_ts else None
     try:
         df = frame.select(select).collect()
     except Exception as exc:
@@ -564,12 +566,12 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
     found = df.select(checks).row(0, named=True)
     for col, name in (("src", src_col), ("dst", dst_col)):
         if found[f"{col}_nulls"]:
-            raise SchemaError(f"{source}: column {name!r} has a null id in data row {df[col].is_null().arg_true()[0]}")
+            raise SchemaError(f"{source}: column {name!r} has a null id in data row {first_row + df[col].is_null().arg_true()[0]}")
     if id_type == pl.Int64:
         for col, name in (("src", src_col), ("dst", dst_col)):
             if found.get(f"{col}_big"):
                 row = (df[col] > 2**63 - 1).arg_true()[0]
-                raise SchemaError(f"{source}: column {name!r}: id {df[col][row]} in data row {row} exceeds int64")
+                raise SchemaError(f"{source}: column {name!r}: id {df[col][row]} in data row {first_row + row} exceeds int64")
         df = df.with_columns(pl.col("src").cast(pl.Int64), pl.col("dst").cast(pl.Int64))
     else:
         df = df.with_columns(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String))
@@ -577,14 +579,14 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
         kind = df["kind"]
     else:
         kind = pl.Series("kind", ["follow"], dtype=pl.Categorical).extend_constant("follow", df.height - 1)
-    kinds, kind_table = kind_codes(kind, source)
+    kinds, kind_table = kind_codes(kind, source, first_row)
     if has_weight:
         for name, mask, what in weight_problems:
             if found[name]:
                 weight = df["weight"]
                 row = df.select(mask.fill_null(False).arg_true().first()).item()
                 raise SchemaError(
-                    f"{source}: column 'weight' {what} in data row {row} (value {weight[row]}); "
+                    f"{source}: column 'weight' {what} in data row {first_row + row} (value {weight[row]}); "
                     "weights must be finite numbers >= 0"
                 )
         weight = df["weight"]
@@ -594,7 +596,7 @@ def _validate_edges(frame: pl.LazyFrame, source: str, src_col: str, dst_col: str
     return edges, kinds, kind_table, ts_range
 
 
-def _check_timestamps(frame: pl.LazyFrame, ts_type, source: str) -> tuple | None:
+def _check_timestamps(frame: pl.LazyFrame, ts_type, source: str, first_row: int = 0) -> tuple | None:
     """``(first, last)`` of the ``ts`` column in unix seconds, or None when every value is null.
 
     Integers are unix seconds; datetimes (any unit; with a time zone, its instant) and dates
@@ -625,12 +627,12 @@ def _check_timestamps(frame: pl.LazyFrame, ts_type, source: str) -> tuple | None
                 hint = f" (it looks like {unit}: divide by {scale:,})"
                 break
     raise SchemaError(
-        f"{source}: column 'ts' value {given} in data row {row} is out of range{hint}; "
+        f"{source}: column 'ts' value {given} in data row {first_row + row} is out of range{hint}; "
         "expected times from 1970-01-01 to before 2100-01-01 UTC (integers are unix seconds)"
     )
 
 
-def kind_codes(kind: pl.Series, source: str) -> tuple[tuple, np.ndarray]:
+def kind_codes(kind: pl.Series, source: str, first_row: int = 0) -> tuple[tuple, np.ndarray]:
     """The distinct kinds of a ``Categorical`` column, normalised, and the table from its
     physical codes to them.
 
@@ -640,7 +642,7 @@ def kind_codes(kind: pl.Series, source: str) -> tuple[tuple, np.ndarray]:
 
     Returns ``(kinds, table)``: ``kinds`` sorted; ``table`` uint8 (uint32 above 255 kinds),
     indexed by physical code. Raises :class:`SchemaError` naming the first row whose kind is
-    missing or empty.
+    missing or empty (counted from ``first_row``).
     """
     if kind.dtype != pl.Categorical:
         kind = kind.cast(pl.String).cast(pl.Categorical)
@@ -652,7 +654,7 @@ def kind_codes(kind: pl.Series, source: str) -> tuple[tuple, np.ndarray]:
     if kind.null_count() or empty.any():
         missing = physical.is_null() | physical.is_in(raw_codes[empty].tolist())
         raise SchemaError(
-            f"{source}: column 'kind' is empty in data row {missing.arg_true()[0]}; "
+            f"{source}: column 'kind' is empty in data row {first_row + missing.arg_true()[0]}; "
             "expected follow, an interaction kind or a negative kind"
         )
     kinds = tuple(sorted(set(names.to_list())))
