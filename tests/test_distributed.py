@@ -763,6 +763,44 @@ def test_sharded_stats_of_a_local_graph_is_none(planted):
 
 
 @needs_dask
+def test_a_result_lost_with_its_worker_is_a_cluster_failure_not_a_hang():
+    """A task that finished before its worker died: its future is done ('lost'), so waiting
+    for completion returns at once, and gather would wait for a recompute on a worker that is
+    gone."""
+    import signal
+    import threading
+
+    from influence.backends.dask import DaskBackend
+
+    backend = DaskBackend(workers=2)
+    outcome = []
+    try:
+        pids = backend.client.run(os.getpid)
+        handle = backend.submit(_slow, 0, shard=1)
+        deadline = time.monotonic() + 30
+        while handle.status != "finished" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(pids[backend.workers[1]], signal.SIGKILL)
+        while handle.status != "lost" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handle.status == "lost"
+
+        def wait():
+            try:
+                outcome.append(backend.gather([handle]))
+            except influence.InfluenceError as exc:
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        waiter.join(timeout=60)
+        assert not waiter.is_alive(), "gather still waits for the lost result"
+    finally:
+        backend.close()
+    assert len(outcome) == 1 and "a result was lost with its worker" in str(outcome[0]), outcome
+
+
+@needs_dask
 def test_an_interrupt_while_the_local_cluster_starts_leaves_nothing_for_dask_exit_hook(monkeypatch):
     """Ctrl-C inside LocalCluster(): the half-started cluster stayed registered and distributed's
     exit hook printed an AssertionError traceback after our one Error line."""

@@ -167,10 +167,10 @@ class DaskBackend(Backend):
             self.name = f"dask ({client.scheduler.address})"
         self.client = client
         try:
-            info = client.scheduler_info()
+            info = client.scheduler_info(n_workers=-1)
             if not info["workers"]:
                 client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
-                info = client.scheduler_info()
+                info = client.scheduler_info(n_workers=-1)
         except Exception:
             self.close()
             raise InfluenceError(f"{self.name}: the scheduler has no workers") from None
@@ -227,12 +227,15 @@ class DaskBackend(Backend):
         client = self._live()
         handles = list(handles)
         try:
-            finished = _all_done(_import_distributed().futures_of(handles))
+            futures = _import_distributed().futures_of(handles)
+            finished = _all_done(futures)
             while not finished.wait(WORKER_CHECK_SECONDS):
                 alive = set(client.scheduler_info(n_workers=-1)["workers"])
                 lost = [w for w in self.workers if w not in alive]
                 if lost:
                     raise _ClusterFailure(f"worker {lost[0]} left the cluster")
+            if any(f.status == "lost" for f in futures):  # done, then its worker died with the result
+                raise _ClusterFailure("a result was lost with its worker")
             return client.gather(handles)
         except (*_cluster_failures(), _ClusterFailure) as exc:  # the cluster, not the data or the engine, failed
             raise self._failure(exc) from None

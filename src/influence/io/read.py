@@ -95,22 +95,23 @@ def read_input(
         Names of the source and destination columns in the edge table.
     """
     node_default = None
+    parts = None
     if isinstance(edges, (str, os.PathLike)):
         files, node_default, source = edge_files(Path(edges))
         if len(files) == 1 and source == str(files[0]):
             frame = _scan_edges(files[0], src_col, dst_col)
-        else:  # Parquet part files
-            with _readable(Path(source)):
-                for file in files:
-                    _scan_parquet(file)
-            frame = _concat_parts([pl.scan_parquet(f) for f in files])
+        else:
+            parts = files
     elif isinstance(edges, (pl.DataFrame, pl.LazyFrame)):
         source = "<DataFrame>"
         frame = edges.lazy()
     else:
         raise SchemaError(f"edges must be a path or a polars DataFrame, got {type(edges).__name__}")
 
-    edge_table, kinds, kind_table, ts_range = _validate_edges(frame, source, src_col, dst_col)
+    if parts is None:
+        edge_table, kinds, kind_table, ts_range = _validate_edges(frame, source, src_col, dst_col)
+    else:
+        edge_table, kinds, kind_table, ts_range = _validate_parts(parts, source, src_col, dst_col)
 
     if nodes is None and node_default is not None:
         nodes = node_default
@@ -154,19 +155,32 @@ def _parquet_parts(directory: Path) -> list[Path]:
                       if p.is_file() and p.name.lower().endswith((".parquet", ".pq")) and p.name != "nodes.parquet")
 
 
-def _concat_parts(parts: list[pl.LazyFrame]) -> pl.LazyFrame:
-    """Parquet part files as one frame, as the sharded load reads them: each part on its own
-    terms (a part without ``kind`` holds follows, one without ``weight`` weighs 1; a missing
-    ``ts`` is unknown), extra columns and integer widths reconciled."""
-    schemas = [part.collect_schema() for part in parts]
-    filled = []
-    for part, schema in zip(parts, schemas):
-        if "kind" not in schema and any("kind" in other for other in schemas):
-            part = part.with_columns(pl.lit("follow").alias("kind"))
-        if "weight" not in schema and any("weight" in other for other in schemas):
-            part = part.with_columns(pl.lit(1.0).alias("weight"))
-        filled.append(part)
-    return pl.concat(filled, how="diagonal_relaxed")
+def _validate_parts(files: list[Path], source: str, src_col: str, dst_col: str) -> tuple:
+    """:func:`_validate_edges` of Parquet part files, each checked on its own terms as the
+    sharded load checks its pieces (a part without ``kind`` holds follows, one without
+    ``weight`` weighs 1, an empty one adds nothing; other columns are ignored; errors name the
+    part and its row), then
+    joined: ids must be all integers or all strings; kinds are the union; ``ts`` ranges merge."""
+    checked = []
+    for file in files:
+        try:
+            with _readable(file):
+                edges, kinds, table, ts_range = _validate_edges(_scan_parquet(file), str(file), src_col, dst_col)
+        except EmptyGraphError:  # an empty part (writers leave some): nothing to add
+            continue
+        kind = pl.Series("kind", kinds, dtype=pl.String).gather(table[edges["kind"].to_physical().to_numpy()])
+        checked.append((edges.with_columns(kind.cast(pl.Categorical)), ts_range))
+    if not checked:
+        raise EmptyGraphError(f"{source}: the edge table is empty (every part file is)")
+    id_types = sorted({str(edges.schema["src"]) for edges, _ in checked})
+    if len(id_types) > 1:
+        raise SchemaError(f"{source}: the edge files mix id types ({', '.join(id_types)}); "
+                          "ids must be all integers or all strings")
+    edges = pl.concat([edges for edges, _ in checked], rechunk=False)
+    kinds, kind_table = kind_codes(edges["kind"], source)
+    ranges = [r for _, r in checked if r is not None]
+    ts_range = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+    return edges, kinds, kind_table, ts_range
 
 
 def read_node_table(nodes, id_type) -> tuple[pl.DataFrame, str]:
