@@ -554,37 +554,46 @@ def test_dask_cluster_failure_is_an_influence_error():
             backend.gather([handle])
 
 
+def _gather_error_within(backend, handle, seconds: float) -> str:
+    """The InfluenceError that ``backend.gather([handle])`` raises, failing the test when it
+    returns a value or still waits after ``seconds`` (a hang would otherwise hang the suite)."""
+    import threading
+
+    outcome = []
+
+    def wait():
+        try:
+            outcome.append(backend.gather([handle]))
+        except influence.InfluenceError as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    waiter.join(timeout=seconds)
+    assert not waiter.is_alive(), "gather still waits for a task of a worker that is gone"
+    assert len(outcome) == 1 and isinstance(outcome[0], influence.InfluenceError), outcome
+    return str(outcome[0])
+
+
 @needs_dask
 def test_a_worker_that_dies_is_a_cluster_failure_not_a_hang():
     """Tasks are pinned to their worker; a killed worker process is restarted by its nanny under
     a new address, so the pinned task would never run and gather waited for ever."""
     import signal
-    import threading
 
     from influence.backends.dask import DaskBackend
 
     backend = DaskBackend(workers=2)
-    outcome = []
     try:
         pids = backend.client.run(os.getpid)
         handle = backend.submit(_slow, 30, shard=1)
         time.sleep(1.0)
         os.kill(pids[backend.workers[1]], signal.SIGKILL)
 
-        def wait():
-            try:
-                outcome.append(backend.gather([handle]))
-            except influence.InfluenceError as exc:
-                outcome.append(exc)
-
-        waiter = threading.Thread(target=wait, daemon=True)
-        waiter.start()
-        waiter.join(timeout=60)
-        assert not waiter.is_alive(), "gather still waits for the dead worker's task"
+        error = _gather_error_within(backend, handle, 60)
     finally:
         backend.close()
-    assert len(outcome) == 1 and isinstance(outcome[0], influence.InfluenceError), outcome
-    assert "the cluster failed during the run" in str(outcome[0]) and "no output was written" in str(outcome[0])
+    assert "the cluster failed during the run" in error and "no output was written" in error
 
 
 @needs_dask
@@ -768,12 +777,10 @@ def test_a_result_lost_with_its_worker_is_a_cluster_failure_not_a_hang():
     for completion returns at once, and gather would wait for a recompute on a worker that is
     gone."""
     import signal
-    import threading
 
     from influence.backends.dask import DaskBackend
 
     backend = DaskBackend(workers=2)
-    outcome = []
     try:
         pids = backend.client.run(os.getpid)
         handle = backend.submit(_slow, 0, shard=1)
@@ -785,19 +792,10 @@ def test_a_result_lost_with_its_worker_is_a_cluster_failure_not_a_hang():
             time.sleep(0.05)
         assert handle.status == "lost"
 
-        def wait():
-            try:
-                outcome.append(backend.gather([handle]))
-            except influence.InfluenceError as exc:
-                outcome.append(exc)
-
-        waiter = threading.Thread(target=wait, daemon=True)
-        waiter.start()
-        waiter.join(timeout=60)
-        assert not waiter.is_alive(), "gather still waits for the lost result"
+        error = _gather_error_within(backend, handle, 60)
     finally:
         backend.close()
-    assert len(outcome) == 1 and "a result was lost with its worker" in str(outcome[0]), outcome
+    assert "a result was lost with its worker" in error
 
 
 @needs_dask

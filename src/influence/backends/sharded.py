@@ -77,7 +77,7 @@ from ..graph import (
     WeightOverflowError, check_finite_weights, kind_tables, summarise_rows, weight_overflow_message,
 )
 from ..memory import BASE_BYTES, format_size, memory_error, needed_bytes, parse_size
-from ..io.read import _format_of, _scan_parquet, _validate_edges, edge_files, read_node_table
+from ..io.read import _format_of, _scan_parquet, _validate_edges, edge_files, join_parts, read_node_table
 from ..kernels.csr import IntIdIndex, as_indices, as_indptr, as_input, float_array, prepare_rows, run_chunks
 from ..kernels.neighbourhood import column_sums
 from ..kernels.propagation import (
@@ -982,15 +982,9 @@ def load_sharded(backend: Backend, path, nodes=None, *, src_col: str = "src", ds
     piece_shard = [min(backend.n_shards - 1, (i * backend.n_shards) // n_pieces) for i in range(n_pieces)]
     read = [backend.submit(_read_piece, p, src_col, dst_col, shard=s) for p, s in zip(pieces, piece_shard)]
     summaries = backend.gather([backend.submit(_piece_summary, r, shard=s) for r, s in zip(read, piece_shard)])
-    dtypes = {d for d, _, _, _ in summaries}
-    if len(dtypes) > 1:
-        raise SchemaError(f"{source}: the edge files mix id types ({', '.join(sorted(dtypes))}); "
-                          "ids must be all integers or all strings")
-    id_type = pl.String if dtypes == {"String"} else pl.Int64
+    id_type, ts_range = join_parts(source, [d for d, _, _, _ in summaries], [r for _, _, _, r in summaries])
     kinds = tuple(sorted(set().union(*(set(k) for _, k, _, _ in summaries))))
     n_rows = sum(h for _, _, h, _ in summaries)
-    ts_ranges = [r for _, _, _, r in summaries if r is not None]
-    ts_range = (min(r[0] for r in ts_ranges), max(r[1] for r in ts_ranges)) if ts_ranges else None
     if len(kinds) >= 255:
         raise SchemaError(f"{source}: {len(kinds)} distinct edge kinds; the dask backend takes at most 254")
 

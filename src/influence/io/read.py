@@ -95,23 +95,18 @@ def read_input(
         Names of the source and destination columns in the edge table.
     """
     node_default = None
-    parts = None
     if isinstance(edges, (str, os.PathLike)):
         files, node_default, source = edge_files(Path(edges))
-        if len(files) == 1 and source == str(files[0]):
-            frame = _scan_edges(files[0], src_col, dst_col)
+        if Path(source).is_dir():  # Parquet part files
+            checked = _validate_parts(files, source, src_col, dst_col)
         else:
-            parts = files
+            checked = _validate_edges(_scan_edges(files[0], src_col, dst_col), source, src_col, dst_col)
     elif isinstance(edges, (pl.DataFrame, pl.LazyFrame)):
         source = "<DataFrame>"
-        frame = edges.lazy()
+        checked = _validate_edges(edges.lazy(), source, src_col, dst_col)
     else:
         raise SchemaError(f"edges must be a path or a polars DataFrame, got {type(edges).__name__}")
-
-    if parts is None:
-        edge_table, kinds, kind_table, ts_range = _validate_edges(frame, source, src_col, dst_col)
-    else:
-        edge_table, kinds, kind_table, ts_range = _validate_parts(parts, source, src_col, dst_col)
+    edge_table, kinds, kind_table, ts_range = checked
 
     if nodes is None and node_default is not None:
         nodes = node_default
@@ -159,8 +154,7 @@ def _validate_parts(files: list[Path], source: str, src_col: str, dst_col: str) 
     """:func:`_validate_edges` of Parquet part files, each checked on its own terms as the
     sharded load checks its pieces (a part without ``kind`` holds follows, one without
     ``weight`` weighs 1, an empty one adds nothing; other columns are ignored; errors name the
-    part and its row), then
-    joined: ids must be all integers or all strings; kinds are the union; ``ts`` ranges merge."""
+    part and its row), then joined (:func:`join_parts`; kinds are the union)."""
     checked = []
     for file in files:
         try:
@@ -172,15 +166,23 @@ def _validate_parts(files: list[Path], source: str, src_col: str, dst_col: str) 
         checked.append((edges.with_columns(kind.cast(pl.Categorical)), ts_range))
     if not checked:
         raise EmptyGraphError(f"{source}: the edge table is empty (every part file is)")
-    id_types = sorted({str(edges.schema["src"]) for edges, _ in checked})
-    if len(id_types) > 1:
-        raise SchemaError(f"{source}: the edge files mix id types ({', '.join(id_types)}); "
-                          "ids must be all integers or all strings")
+    _, ts_range = join_parts(source, [str(edges.schema["src"]) for edges, _ in checked], [r for _, r in checked])
     edges = pl.concat([edges for edges, _ in checked], rechunk=False)
     kinds, kind_table = kind_codes(edges["kind"], source)
-    ranges = [r for _, r in checked if r is not None]
-    ts_range = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
     return edges, kinds, kind_table, ts_range
+
+
+def join_parts(source: str, id_types, ts_ranges) -> tuple:
+    """``(id type, ts range)`` of edge parts checked one by one (local part files, or the
+    sharded load's pieces) from each part's id dtype name and ``ts`` range (None: no time):
+    the ids must be all integers or all strings."""
+    names = sorted(set(id_types))
+    if len(names) > 1:
+        raise SchemaError(f"{source}: the edge files mix id types ({', '.join(names)}); "
+                          "ids must be all integers or all strings")
+    ranges = [r for r in ts_ranges if r is not None]
+    ts_range = (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+    return (pl.String if names == ["String"] else pl.Int64), ts_range
 
 
 def read_node_table(nodes, id_type) -> tuple[pl.DataFrame, str]:

@@ -48,6 +48,19 @@ def _pagerank_start(teleport, inv_out_strength, y, scaled, column):
 
 
 @nb.njit(inline="always")
+def _chunk_span(in_indptr, bounds, edge_bounds, long_rows, c):
+    """Chunk ``c`` of a pull step: ``(e_end, last, j)``: its last edge (exclusive), the end of
+    the rows it visits (one past ``bounds[c + 1]`` when a long row continues into the next
+    chunk, whose first blocks this chunk sums) and the position in ``long_rows`` of its first
+    long row."""
+    n = in_indptr.shape[0] - 1
+    v_end = bounds[c + 1]
+    e_end = edge_bounds[c + 1]
+    last = v_end + 1 if v_end < n and e_end > in_indptr[v_end] else v_end
+    return e_end, last, np.searchsorted(long_rows, bounds[c])
+
+
+@nb.njit(inline="always")
 def _settle(v, acc, damping, base, scale, teleport, y, scaled_next, inv_out_strength):
     """Row ``v``'s new value from ``acc``, the rank its in-edges brought (before damping and
     normalisation): writes ``y[v]`` and ``scaled_next[v]``; returns ``(L1 change, new value, new
@@ -88,15 +101,11 @@ def _pull_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, dampin
     the edges from position ``edge_offset`` on (0 for a whole layer, the first edge of a group on
     a worker). Row indices and the vectors are local to the rows of ``in_indptr``.
     """
-    n = in_indptr.shape[0] - 1
     for c in range(first, bounds.shape[0] - 1, step):
         res = 0.0
         tot = 0.0
         dang = 0.0
-        v_end = bounds[c + 1]
-        e_end = edge_bounds[c + 1]
-        last = v_end + 1 if v_end < n and e_end > in_indptr[v_end] else v_end
-        j = np.searchsorted(long_rows, bounds[c])
+        e_end, last, j = _chunk_span(in_indptr, bounds, edge_bounds, long_rows, c)
         for v in range(bounds[c], last):
             start = in_indptr[v]
             stop = in_indptr[v + 1]
@@ -157,7 +166,6 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
     """:func:`_pull_chunks` for two walks at once over the same edges (``(n, 2)`` arrays: one
     gathered cache line serves both; ``partial`` is ``(blocks, 2)``). Each walk's arithmetic is
     exactly that of :func:`_pull_chunks`; ``part[c, 0:3]`` and ``part[c, 3:6]`` receive its sums."""
-    n = in_indptr.shape[0] - 1
     for c in range(first, bounds.shape[0] - 1, step):
         res0 = 0.0
         tot0 = 0.0
@@ -165,10 +173,7 @@ def _pull_pair_chunks(in_indptr, sources, in_data, inv_out_strength, teleport, d
         res1 = 0.0
         tot1 = 0.0
         dang1 = 0.0
-        v_end = bounds[c + 1]
-        e_end = edge_bounds[c + 1]
-        last = v_end + 1 if v_end < n and e_end > in_indptr[v_end] else v_end
-        j = np.searchsorted(long_rows, bounds[c])
+        e_end, last, j = _chunk_span(in_indptr, bounds, edge_bounds, long_rows, c)
         for v in range(bounds[c], last):
             start = in_indptr[v]
             stop = in_indptr[v + 1]
